@@ -1,0 +1,33 @@
+// Shared Jest settings for the three test tiers. TypeScript is compiled by SWC with legacy decorators
+// and decorator metadata, which NestJS dependency injection needs.
+const { compilerOptions } = require('./tsconfig.base.json');
+
+const moduleNameMapper = Object.fromEntries(
+  Object.entries(compilerOptions.paths).map(([alias, [target]]) => [
+    `^${alias.replace(/[/\-]/g, (c) => `\\${c}`)}$`,
+    `<rootDir>/${target}`,
+  ]),
+);
+
+module.exports = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  transform: {
+    '^.+\\.ts$': [
+      '@swc/jest',
+      {
+        jsc: {
+          parser: { syntax: 'typescript', decorators: true },
+          transform: { legacyDecorator: true, decoratorMetadata: true },
+          target: 'es2022',
+        },
+        module: { type: 'commonjs' },
+        sourceMaps: 'inline',
+      },
+    ],
+  },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper,
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/var/', '/tmp/'],
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/var/'],
+};

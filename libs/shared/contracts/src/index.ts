@@ -1,0 +1,6 @@
+export * from './primitives';
+export * from './events';
+export * from './envelope';
+export * from './trace';
+export * from './topology';
+export * from './asyncapi';

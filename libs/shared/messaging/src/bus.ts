@@ -1,0 +1,43 @@
+import type { WireMessage } from '@triage/contracts';
+
+/** A message as a consumer receives it, from Kafka or from the in-process bus. */
+export interface InboundMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+export interface DeliveryControl {
+  /** Tells the broker the consumer is alive; call during long work (see withPacemaker). */
+  heartbeat(): Promise<void>;
+}
+
+/** Handles one message. Resolving means "handled": only then is the offset committed. */
+export type MessageHandler = (msg: InboundMessage, control: DeliveryControl) => Promise<void>;
+
+export interface Subscription {
+  groupId: string;
+  topics: string[];
+  handler: MessageHandler;
+  /** Partitions handled concurrently (messages within a partition stay in order). */
+  concurrency?: number;
+}
+
+/**
+ * What the services talk over. Two implementations carry the same bytes and headers: Kafka for the
+ * distributed mesh and an in-process bus for the embedded default.
+ */
+export interface EventBus {
+  readonly kind: 'kafka' | 'in-process';
+  connect(): Promise<void>;
+  /** Resolves once the messages are durably accepted (Kafka: acks=all). */
+  publish(topic: string, messages: WireMessage[]): Promise<void>;
+  /** Starts consuming; resolves when the consumer has joined. */
+  subscribe(subscription: Subscription): Promise<void>;
+  disconnect(): Promise<void>;
+  /** Throws when the bus cannot currently serve (used by readiness probes). */
+  checkHealth(): Promise<void>;
+}

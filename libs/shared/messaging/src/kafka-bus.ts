@@ -1,0 +1,140 @@
+import type { WireMessage } from '@triage/contracts';
+import type { Logger } from '@triage/observability';
+import { Kafka, logLevel, type Consumer, type IHeaders, type KafkaConfig, type LogEntry, type Producer, type SASLOptions } from 'kafkajs';
+import type { EventBus, InboundMessage, Subscription } from './bus';
+
+export interface KafkaBusOptions {
+  brokers: string[];
+  clientId: string;
+  ssl?: boolean;
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  logger: Logger;
+  /** Start a new consumer group at the earliest offset, so nothing published before it joined is missed. */
+  fromBeginning?: boolean;
+}
+
+function toHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers) return out;
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue;
+    const first = Array.isArray(v) ? v[0] : v;
+    if (first !== undefined) out[k] = Buffer.isBuffer(first) ? first.toString('utf8') : String(first);
+  }
+  return out;
+}
+
+/** Routes kafkajs's own logs into the service's JSON logger. */
+function logCreator(logger: Logger) {
+  return () =>
+    ({ level, log }: LogEntry) => {
+      const { message, ...extra } = log;
+      const fields = { kafkajs: true, broker: extra.broker, groupId: extra.groupId, error: extra.error };
+      if (level === logLevel.ERROR) logger.error(fields, message);
+      else if (level === logLevel.WARN) logger.warn(fields, message);
+      else logger.debug(fields, message);
+    };
+}
+
+/**
+ * Kafka through kafkajs: an idempotent producer (acks=all) and one consumer per consumer group.
+ * Offsets are resolved only after the handler resolves, and only resolved offsets are committed.
+ */
+export class KafkaEventBus implements EventBus {
+  readonly kind = 'kafka' as const;
+  private readonly kafka: Kafka;
+  private readonly producer: Producer;
+  private readonly consumers: Consumer[] = [];
+  private connected = false;
+  private crashed: string | undefined;
+
+  constructor(private readonly opts: KafkaBusOptions) {
+    const config: KafkaConfig = {
+      clientId: opts.clientId,
+      brokers: opts.brokers,
+      ssl: opts.ssl,
+      sasl: opts.sasl as SASLOptions | undefined,
+      logLevel: logLevel.WARN,
+      logCreator: logCreator(opts.logger),
+      retry: { initialRetryTime: 200, retries: 8 },
+    };
+    this.kafka = new Kafka(config);
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  }
+
+  /** The kafkajs client, for admin work (topic provisioning, health). */
+  get client(): Kafka {
+    return this.kafka;
+  }
+
+  async connect(): Promise<void> {
+    await this.producer.connect();
+    this.connected = true;
+  }
+
+  async publish(topic: string, messages: WireMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.producer.send({
+      topic,
+      acks: -1,
+      messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+    });
+  }
+
+  async subscribe(sub: Subscription): Promise<void> {
+    const consumer = this.kafka.consumer({
+      groupId: sub.groupId,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      allowAutoTopicCreation: false,
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (!e.payload.restart) this.crashed = `consumer ${sub.groupId} crashed`;
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: sub.topics, fromBeginning: this.opts.fromBeginning ?? true });
+    this.consumers.push(consumer);
+    await consumer.run({
+      autoCommit: true,
+      autoCommitInterval: 1000,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: sub.concurrency ?? 1,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
+        for (const m of batch.messages) {
+          if (!isRunning() || isStale()) break;
+          const msg: InboundMessage = {
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: m.offset,
+            key: m.key ? m.key.toString('utf8') : null,
+            value: m.value,
+            headers: toHeaders(m.headers),
+          };
+          await sub.handler(msg, { heartbeat });
+          resolveOffset(m.offset);
+          await commitOffsetsIfNecessary();
+        }
+        await commitOffsetsIfNecessary();
+      },
+    });
+  }
+
+  async disconnect(): Promise<void> {
+    await Promise.allSettled(this.consumers.map((c) => c.disconnect()));
+    this.consumers.length = 0;
+    if (this.connected) await this.producer.disconnect();
+    this.connected = false;
+  }
+
+  async checkHealth(): Promise<void> {
+    if (!this.connected) throw new Error('kafka producer not connected');
+    if (this.crashed) throw new Error(this.crashed);
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await admin.describeCluster();
+    } finally {
+      await admin.disconnect();
+    }
+  }
+}

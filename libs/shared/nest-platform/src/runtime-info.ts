@@ -1,0 +1,4 @@
+/** Facts known only once the process runs (the HTTP address after listen). */
+export class RuntimeInfo {
+  httpUrl: string | undefined;
+}
