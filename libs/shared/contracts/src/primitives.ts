@@ -31,7 +31,7 @@ export type ModelMode = z.infer<typeof ModelModeSchema>;
 
 export const PatientSchema = z
   .object({
-    id: z.string().min(1).max(64).describe('PHI. PatientID (0010,0020) as sent by the source'),
+    id: z.string().min(1).max(64).optional().describe('PHI. PatientID (0010,0020) as sent by the source; absent when the source sent none'),
     issuer: z.string().max(64).optional().describe('PHI. IssuerOfPatientID (0010,0021)'),
     name: z.string().max(324).optional().describe('PHI. PatientName (0010,0010), DICOM PN with ^ separators'),
     birthDate: z.iso.date().optional().describe('PHI. PatientBirthDate as an ISO date'),
