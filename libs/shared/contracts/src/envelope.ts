@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { v5 as uuidv5 } from 'uuid';
 import { z } from 'zod';
 import type { EventDefinition } from './events';
 import { ServiceNameSchema, type ServiceName } from './primitives';
@@ -166,4 +167,15 @@ export function decodeEnvelope<S extends z.ZodType>(
     );
   }
   return env;
+}
+
+/** UUID v5 namespace for events derived from other events. */
+const DERIVED_EVENT_NAMESPACE = '8b7f3c0e-2f55-4d0c-9a59-6a3f3b1f7d21';
+
+/**
+ * The id of the event a handler emits in response to `inputEventId`: deterministic (UUID v5), so a
+ * redelivered input produces the same output id and every consumer de-duplicates it.
+ */
+export function derivedEventId(inputEventId: string, outputType: string): string {
+  return uuidv5(`${inputEventId}:${outputType}`, DERIVED_EVENT_NAMESPACE);
 }

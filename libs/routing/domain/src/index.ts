@@ -1,0 +1,3 @@
+export * from './rule-set.schema';
+export * from './default-rule-set';
+export * from './priority-engine';

@@ -1,0 +1,2 @@
+export * from './routing-feature.module';
+export * from './routing.service';
