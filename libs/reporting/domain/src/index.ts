@@ -1,0 +1,2 @@
+export * from './fhir-validation';
+export * from './diagnostic-report.builder';

@@ -1,0 +1,2 @@
+export * from './reporting-feature.module';
+export * from './reporting.service';
