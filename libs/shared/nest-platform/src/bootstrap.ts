@@ -97,3 +97,15 @@ export async function bootstrapMesh(opts: BootstrapOptions): Promise<RunningMesh
     },
   };
 }
+
+/** Entry point of a service process: starts it, or prints why it could not start and exits non-zero. */
+export function runService(opts: BootstrapOptions): Promise<RunningMesh | undefined> {
+  return bootstrapMesh(opts).catch((err: unknown) => {
+    // Config errors list every problem; anything else is reported by name and message only (no payloads).
+    const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: 'start-up failed', reason: text })}\n`);
+    process.exitCode = 1;
+    setTimeout(() => process.exit(1), 100).unref();
+    return undefined;
+  });
+}

@@ -1,9 +1,22 @@
+import { applyDecorators, Catch, UseFilters, type RpcExceptionFilter } from '@nestjs/common';
 import { EventPattern } from '@nestjs/microservices';
 import type { EventDefinition, ServiceName } from '@triage/contracts';
+import { throwError, type Observable } from 'rxjs';
 
 export interface MeshHandlerExtras {
   meshService: ServiceName;
   meshEvent: EventDefinition;
+}
+
+/**
+ * Hands a handler's error to the transport unchanged. Nest's default RPC filter would replace it with
+ * "Internal server error", and the dead-letter record must say what really failed.
+ */
+@Catch()
+export class PassErrorToTransportFilter implements RpcExceptionFilter<unknown> {
+  catch(exception: unknown): Observable<never> {
+    return throwError(() => exception);
+  }
 }
 
 /**
@@ -13,5 +26,5 @@ export interface MeshHandlerExtras {
  */
 export function MeshEventHandler(event: EventDefinition, service: ServiceName): MethodDecorator {
   const extras: MeshHandlerExtras = { meshService: service, meshEvent: event };
-  return EventPattern(event.topic, extras);
+  return applyDecorators(EventPattern(event.topic, extras), UseFilters(new PassErrorToTransportFilter()));
 }

@@ -34,7 +34,11 @@ export class MeshServer extends Server implements CustomTransportStrategy {
   private handlersByGroup(): Map<ServiceName, Map<string, BoundHandler[]>> {
     const groups = new Map<ServiceName, Map<string, BoundHandler[]>>();
     for (const [pattern, head] of this.messageHandlers) {
-      for (let h: NestHandler | undefined = head; h; h = h.next) {
+      const chain: NestHandler[] = [];
+      for (let h: NestHandler | undefined = head; h; h = h.next) chain.push(h);
+      for (const h of chain) {
+        // Nest calls a handler's `next` along with it; each service's handler must run alone, under its own group.
+        h.next = undefined;
         const extras = h.extras as Partial<MeshHandlerExtras> | undefined;
         if (!extras?.meshService || !extras.meshEvent) {
           throw new Error(`handler for ${pattern} is not declared with @MeshEventHandler`);
