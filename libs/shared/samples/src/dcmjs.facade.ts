@@ -1,0 +1,11 @@
+// dcmjs ships no type declarations. A module-wide `declare module 'dcmjs'` would clash with any other
+// library's, so this file types only the writer calls the samples use.
+export interface DcmjsWriterApi {
+  data: {
+    DicomDict: new (meta: Record<string, unknown>) => { dict: Record<string, unknown>; write(): ArrayBuffer };
+    DicomMetaDictionary: { denaturalizeDataset(dataset: Record<string, unknown>): Record<string, unknown> };
+  };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const dcmjs = require('dcmjs') as DcmjsWriterApi;
