@@ -7,5 +7,4 @@ export interface DcmjsWriterApi {
   };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 export const dcmjs = require('dcmjs') as DcmjsWriterApi;
