@@ -1,0 +1,140 @@
+import { onnx } from 'onnx-proto';
+import { encodeModel, floatTensor, int64Tensor, node, type GraphSpec } from './onnx-graph';
+
+/**
+ * The reference models of the mesh. They are small hand-written ONNX graphs that exercise the whole
+ * pipeline (registry, pixel decoding, windowing, ONNX Runtime, decoding of findings) on the synthetic
+ * sample studies. They are NOT trained and NOT for clinical use.
+ */
+export interface ReferenceModel {
+  id: string;
+  version: string;
+  /** File name under the models directory. */
+  file: string;
+  build(): Uint8Array;
+}
+
+/** Head CT hyperdensity: parameters shared with its manifest and tests. */
+export const HEAD_CT = {
+  id: 'head-ct-hyperdensity',
+  version: '1.0.0',
+  size: 256,
+  // The preprocessing windows HU to 0..100 and scales to 0..1, so 50..90 HU is 0.5..0.9.
+  maskLow: 0.5,
+  maskHigh: 0.9,
+  // Logistic over the fraction of the slice in the mask. A 22x16 px haematoma covers ~1.7 % of a
+  // 256x256 slice; a normal brain (20..45 HU) covers 0 %. t sits at 0.4 % (~260 px), k makes it steep.
+  t: 0.004,
+  k: 1500,
+} as const;
+
+/** Chest X-ray lung opacity: regions in the 224x224 input, [row0, col0, row1, col1) (PA view, image left = patient right). */
+export const CXR = {
+  id: 'cxr-reference',
+  version: '1.0.0',
+  size: 224,
+  rightLung: [60, 40, 150, 90],
+  leftLung: [60, 134, 150, 184],
+  mediastinum: [60, 102, 170, 122],
+  // Opacity = brightest lung field relative to the mediastinum; normal aerated lungs sit far below it.
+  // Calibrated on the phantoms (normal ~0.32, consolidation ~0.71) and one real normal PA film (~0.60).
+  t: 0.65,
+  k: 15,
+  eps: 0.01,
+} as const;
+
+function headCtGraph(): GraphSpec {
+  const { size, maskLow, maskHigh, t, k } = HEAD_CT;
+  return {
+    name: 'head_ct_hyperdensity',
+    doc:
+      'REFERENCE MODEL, NOT FOR CLINICAL USE. Fraction of a windowed head CT slice (0..1 = 0..100 HU) ' +
+      `in ${maskLow * 100}..${maskHigh * 100} HU, through a logistic k*(fraction - t).`,
+    input: { name: 'image', shape: [1, 1, size, size] },
+    output: { name: 'probability', shape: [1, 1] },
+    initializers: [
+      floatTensor('mask_low', [], [maskLow]),
+      floatTensor('mask_high', [], [maskHigh]),
+      floatTensor('t', [], [t]),
+      floatTensor('k', [], [k]),
+      int64Tensor('out_shape', [2], [1, 1]),
+    ],
+    nodes: [
+      node('GreaterOrEqual', ['image', 'mask_low'], ['above_low']),
+      node('LessOrEqual', ['image', 'mask_high'], ['below_high']),
+      node('And', ['above_low', 'below_high'], ['in_band']),
+      node('Cast', ['in_band'], ['mask'], { to: onnx.TensorProto.DataType.FLOAT }),
+      node('ReduceMean', ['mask'], ['fraction'], { axes: [1, 2, 3], keepdims: 1 }),
+      node('Reshape', ['fraction', 'out_shape'], ['fraction_2d']),
+      node('Sub', ['fraction_2d', 't'], ['centred']),
+      node('Mul', ['centred', 'k'], ['logit']),
+      node('Sigmoid', ['logit'], ['probability']),
+    ],
+  };
+}
+
+function regionMean(prefix: string, box: readonly number[]): { nodes: onnx.INodeProto[]; initializers: onnx.ITensorProto[] } {
+  const [r0, c0, r1, c1] = box;
+  return {
+    initializers: [
+      int64Tensor(`${prefix}_starts`, [2], [r0, c0]),
+      int64Tensor(`${prefix}_ends`, [2], [r1, c1]),
+    ],
+    nodes: [
+      node('Slice', ['image', `${prefix}_starts`, `${prefix}_ends`, 'hw_axes'], [`${prefix}_roi`]),
+      node('ReduceMean', [`${prefix}_roi`], [`${prefix}_mean`], { axes: [1, 2, 3], keepdims: 1 }),
+    ],
+  };
+}
+
+function cxrGraph(): GraphSpec {
+  const { size, t, k, eps } = CXR;
+  const right = regionMean('right_lung', CXR.rightLung);
+  const left = regionMean('left_lung', CXR.leftLung);
+  const med = regionMean('mediastinum', CXR.mediastinum);
+  return {
+    name: 'cxr_reference',
+    doc:
+      'REFERENCE MODEL, NOT FOR CLINICAL USE. Crude lung opacity: mean intensity of the brighter lung field ' +
+      'relative to the mediastinum on a 224x224 PA chest radiograph (0..1), through a logistic k*(ratio - t).',
+    input: { name: 'image', shape: [1, 1, size, size] },
+    output: { name: 'probability', shape: [1, 1] },
+    initializers: [
+      int64Tensor('hw_axes', [2], [2, 3]),
+      ...right.initializers,
+      ...left.initializers,
+      ...med.initializers,
+      floatTensor('eps', [], [eps]),
+      floatTensor('t', [], [t]),
+      floatTensor('k', [], [k]),
+      int64Tensor('out_shape', [2], [1, 1]),
+    ],
+    nodes: [
+      ...right.nodes,
+      ...left.nodes,
+      ...med.nodes,
+      node('Max', ['right_lung_mean', 'left_lung_mean'], ['lung_mean']),
+      node('Add', ['mediastinum_mean', 'eps'], ['mediastinum_safe']),
+      node('Div', ['lung_mean', 'mediastinum_safe'], ['ratio']),
+      node('Reshape', ['ratio', 'out_shape'], ['ratio_2d']),
+      node('Sub', ['ratio_2d', 't'], ['centred']),
+      node('Mul', ['centred', 'k'], ['logit']),
+      node('Sigmoid', ['logit'], ['probability']),
+    ],
+  };
+}
+
+export const REFERENCE_MODELS: readonly ReferenceModel[] = [
+  {
+    id: HEAD_CT.id,
+    version: HEAD_CT.version,
+    file: `${HEAD_CT.id}-${HEAD_CT.version}.onnx`,
+    build: () => encodeModel(headCtGraph(), HEAD_CT.version),
+  },
+  {
+    id: CXR.id,
+    version: CXR.version,
+    file: `${CXR.id}-${CXR.version}.onnx`,
+    build: () => encodeModel(cxrGraph(), CXR.version),
+  },
+];
