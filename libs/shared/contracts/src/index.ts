@@ -4,3 +4,4 @@ export * from './envelope';
 export * from './trace';
 export * from './topology';
 export * from './asyncapi';
+export * from './asyncapi-render';
