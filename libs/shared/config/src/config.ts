@@ -32,9 +32,6 @@ export const ConfigSchema = z
     DATABASE_URL: z.string().optional(),
   })
   .superRefine((c, ctx) => {
-    if (c.MESH_MODE === 'distributed' && !c.DATABASE_URL) {
-      ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'required when MESH_MODE=distributed' });
-    }
     if (c.KAFKA_SASL_MECHANISM && (!c.KAFKA_SASL_USERNAME || !c.KAFKA_SASL_PASSWORD)) {
       ctx.addIssue({ code: 'custom', path: ['KAFKA_SASL_USERNAME'], message: 'SASL needs a username and a password' });
     }
