@@ -1,0 +1,133 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DicomDecodeError, UnsupportedTransferSyntaxError } from './dicom-decode.exception';
+import { decodeDicomImage, NATIVE_TRANSFER_SYNTAXES, readTransferSyntax } from './dicom-image';
+import { headCtPhantom, headCtSliceHu, uuidUid, writePart10 } from './phantoms';
+
+// The shared test data sits beside the repository root (../shared/data).
+const DATA = join(__dirname, '../../../../../../shared/data/dicom');
+const load = (name: string) => readFileSync(join(DATA, name));
+
+describe('decodeDicomImage on the shared real files', () => {
+  it('decodes the same MR pixels from explicit LE, implicit LE and explicit BE', () => {
+    const explicit = decodeDicomImage(load('MR_small.dcm'));
+    const implicit = decodeDicomImage(load('MR_small_implicit.dcm'));
+    const big = decodeDicomImage(load('MR_small_bigendian.dcm'));
+    expect(explicit.transferSyntaxUid).toBe(NATIVE_TRANSFER_SYNTAXES.explicitLittle);
+    expect(implicit.transferSyntaxUid).toBe(NATIVE_TRANSFER_SYNTAXES.implicitLittle);
+    expect(big.transferSyntaxUid).toBe(NATIVE_TRANSFER_SYNTAXES.explicitBig);
+    expect([explicit.rows, explicit.columns, explicit.frames.length]).toEqual([64, 64, 1]);
+    expect(Array.from(implicit.frames[0])).toEqual(Array.from(explicit.frames[0]));
+    expect(Array.from(big.frames[0])).toEqual(Array.from(explicit.frames[0]));
+    // Not a degenerate image: the values vary.
+    expect(new Set(explicit.frames[0]).size).toBeGreaterThan(100);
+  });
+
+  it('applies RescaleSlope/Intercept to CT_small (air near -1000 HU, soft tissue and bone above 0)', () => {
+    const ct = decodeDicomImage(load('CT_small.dcm'));
+    expect(ct.modality).toBe('CT');
+    expect([ct.rows, ct.columns]).toEqual([128, 128]);
+    const values = Array.from(ct.frames[0]);
+    expect(Math.min(...values)).toBeLessThan(-800);
+    expect(Math.max(...values)).toBeGreaterThan(500);
+    expect(ct.imagePositionPatient).toHaveLength(3);
+    expect(ct.imageOrientationPatient).toHaveLength(6);
+  });
+
+  it('decodes the 8-bit implicit VR chest radiograph', () => {
+    const cxr = decodeDicomImage(load('cxr_nih_1024.dcm'));
+    expect([cxr.rows, cxr.columns]).toEqual([1024, 1024]);
+    const values = cxr.frames[0];
+    expect(values.every((v) => v >= 0 && v <= 255)).toBe(true);
+    expect(values.some((v) => v > 200)).toBe(true);
+  });
+
+  it.each([
+    ['MR_small_RLE.dcm', '1.2.840.10008.1.2.5'],
+    ['JPEG-lossy.dcm', '1.2.840.10008.1.2.4.51'],
+  ])('refuses %s with the typed unsupported-transfer-syntax error naming %s', (file, uid) => {
+    let caught: unknown;
+    try {
+      decodeDicomImage(load(file));
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(UnsupportedTransferSyntaxError);
+    const e = caught as UnsupportedTransferSyntaxError;
+    expect(e.code).toBe('UNSUPPORTED_TRANSFER_SYNTAX');
+    expect(e.transferSyntaxUid).toBe(uid);
+    expect(e.message).toContain(uid);
+    expect(e.retryable).toBe(false);
+  });
+});
+
+describe('decodeDicomImage on synthetic and broken input', () => {
+  it('decodes the head CT phantom to the Hounsfield units it was written with (12 of 16 bits, intercept -1024)', () => {
+    const [file] = headCtPhantom({ haemorrhage: false, slices: 1 });
+    const img = decodeDicomImage(file);
+    expect(Array.from(img.frames[0])).toEqual(Array.from(headCtSliceHu(0, { haemorrhage: false })));
+  });
+
+  it('decodes signed 8-bit multi-frame data', () => {
+    const frames = new Int8Array([-128, -1, 0, 127, 5, -5, 64, -64]);
+    const file = writePart10({
+      SOPClassUID: '1.2.840.10008.5.1.4.1.1.7',
+      SOPInstanceUID: uuidUid(),
+      Modality: 'OT',
+      Rows: 2,
+      Columns: 2,
+      NumberOfFrames: 2,
+      SamplesPerPixel: 1,
+      PhotometricInterpretation: 'MONOCHROME1',
+      BitsAllocated: 8,
+      BitsStored: 8,
+      HighBit: 7,
+      PixelRepresentation: 1,
+      RescaleSlope: 2,
+      RescaleIntercept: 10,
+      PixelData: frames.buffer,
+      _vrMap: { PixelData: 'OB' },
+    });
+    const img = decodeDicomImage(file);
+    expect(img.photometric).toBe('MONOCHROME1');
+    expect(img.frames.map((f) => Array.from(f))).toEqual([
+      [-246, 8, 10, 264],
+      [20, 0, 138, -118],
+    ]);
+  });
+
+  it('masks bits above HighBit and sign-extends BitsStored', () => {
+    // 12 bits stored, signed: 0xF001 carries junk in the top 4 bits; 0x0800 is -2048, 0x07FF is 2047.
+    const px = new Uint16Array([0xf001, 0x0800, 0x07ff, 0x0fff]);
+    const file = writePart10({
+      SOPClassUID: '1.2.840.10008.5.1.4.1.1.7',
+      SOPInstanceUID: uuidUid(),
+      Rows: 2,
+      Columns: 2,
+      SamplesPerPixel: 1,
+      PhotometricInterpretation: 'MONOCHROME2',
+      BitsAllocated: 16,
+      BitsStored: 12,
+      HighBit: 11,
+      PixelRepresentation: 1,
+      PixelData: px.buffer,
+      _vrMap: { PixelData: 'OW' },
+    });
+    expect(Array.from(decodeDicomImage(file).frames[0])).toEqual([1, -2048, 2047, -1]);
+  });
+
+  it('rejects a file without the DICM prefix', () => {
+    expect(() => decodeDicomImage(Buffer.from('GET / HTTP/1.1\r\n\r\n'))).toThrow(DicomDecodeError);
+    expect(() => readTransferSyntax(new Uint8Array(200))).toThrow(/no DICM prefix/);
+  });
+
+  it('rejects truncated pixel data and file meta with an impossible length, with typed errors', () => {
+    const [file] = headCtPhantom({ haemorrhage: false, slices: 1 });
+    const cut = file.subarray(0, file.length - 1000);
+    expect(() => decodeDicomImage(cut)).toThrow(DicomDecodeError);
+    const garbled = Uint8Array.from(file.subarray(0, 200));
+    // First meta element's 4-byte length (OB, at 132+8) set to 0xFFFFFFF0.
+    new DataView(garbled.buffer).setUint32(140, 0xfffffff0, true);
+    expect(() => decodeDicomImage(garbled)).toThrow(expect.objectContaining({ code: 'NOT_PART10' }));
+  });
+});

@@ -1,0 +1,235 @@
+import { dcmjs, type NaturalDataset } from './dcmjs';
+import { DicomDecodeError, UnsupportedTransferSyntaxError } from './dicom-decode.exception';
+
+/** Transfer syntaxes with native (uncompressed) pixel data. */
+export const NATIVE_TRANSFER_SYNTAXES = {
+  implicitLittle: '1.2.840.10008.1.2',
+  explicitLittle: '1.2.840.10008.1.2.1',
+  explicitBig: '1.2.840.10008.1.2.2',
+} as const;
+const NATIVE = new Set<string>(Object.values(NATIVE_TRANSFER_SYNTAXES));
+
+/** A decoded greyscale image: every frame in modality units (HU for CT) plus what ordering and VOI need. */
+export interface DicomImage {
+  transferSyntaxUid: string;
+  sopInstanceUid?: string;
+  sopClassUid?: string;
+  modality?: string;
+  rows: number;
+  columns: number;
+  photometric: 'MONOCHROME1' | 'MONOCHROME2';
+  /** One array per frame, rows*columns values after RescaleSlope/Intercept. */
+  frames: Float32Array[];
+  instanceNumber?: number;
+  imagePositionPatient?: [number, number, number];
+  imageOrientationPatient?: [number, number, number, number, number, number];
+  windowCenter?: number;
+  windowWidth?: number;
+}
+
+const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
+
+/**
+ * Reads the transfer syntax from the File Meta Information (group 0002, always explicit VR little
+ * endian) before dcmjs sees the data set, so compressed or deflated objects are refused without
+ * being parsed or inflated, and garbled meta fails fast.
+ */
+export function readTransferSyntax(bytes: Uint8Array): string {
+  if (bytes.length < 132 || String.fromCharCode(...bytes.subarray(128, 132)) !== 'DICM') {
+    throw new DicomDecodeError('NOT_PART10', 'not a DICOM Part 10 file: no DICM prefix at offset 128');
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let pos = 132;
+  while (pos + 8 <= bytes.length && view.getUint16(pos, true) === 0x0002) {
+    const element = view.getUint16(pos + 2, true);
+    const vr = String.fromCharCode(bytes[pos + 4], bytes[pos + 5]);
+    let length: number;
+    let valueAt: number;
+    if (LONG_VRS.has(vr)) {
+      if (pos + 12 > bytes.length) break;
+      length = view.getUint32(pos + 8, true);
+      valueAt = pos + 12;
+    } else {
+      length = view.getUint16(pos + 6, true);
+      valueAt = pos + 8;
+    }
+    if (length === 0xffffffff || valueAt + length > bytes.length) {
+      throw new DicomDecodeError('NOT_PART10', `file meta element (0002,${element.toString(16).padStart(4, '0')}) has an impossible length`);
+    }
+    if (element === 0x0010) {
+      const uid = String.fromCharCode(...bytes.subarray(valueAt, valueAt + length)).replace(/[\0 ]+$/, '');
+      if (!/^[0-9.]{1,64}$/.test(uid)) throw new DicomDecodeError('NOT_PART10', 'file meta transfer syntax UID is not a UID');
+      return uid;
+    }
+    pos = valueAt + length;
+  }
+  throw new DicomDecodeError('NOT_PART10', 'file meta has no transfer syntax UID (0002,0010)');
+}
+
+function num(v: unknown): number | undefined {
+  const x = Array.isArray(v) ? v[0] : v;
+  const n = typeof x === 'string' ? Number(x) : x;
+  return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
+}
+
+function nums<N extends number>(v: unknown, count: N): number[] | undefined {
+  if (!Array.isArray(v) || v.length < count) return undefined;
+  const out = v.slice(0, count).map(num);
+  return out.every((x) => x !== undefined) ? (out as number[]) : undefined;
+}
+
+function str(v: unknown): string | undefined {
+  const x = Array.isArray(v) ? v[0] : v;
+  return typeof x === 'string' ? x.trim() : undefined;
+}
+
+function pixelBytes(ds: NaturalDataset): Uint8Array {
+  const pd = ds.PixelData;
+  const parts = (Array.isArray(pd) ? pd : [pd]).filter((p): p is ArrayBuffer => p instanceof ArrayBuffer);
+  if (parts.length === 0) throw new DicomDecodeError('MISSING_PIXEL_DATA', 'no native pixel data (7FE0,0010)');
+  if (parts.length === 1) return new Uint8Array(parts[0]);
+  const total = parts.reduce((n, p) => n + p.byteLength, 0);
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(new Uint8Array(p), at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+interface PixelFormat {
+  rows: number;
+  columns: number;
+  frames: number;
+  bitsAllocated: 8 | 16;
+  bitsStored: number;
+  highBit: number;
+  signed: boolean;
+  slope: number;
+  intercept: number;
+  bigEndian: boolean;
+  /** 8-bit data in an OW element of a big endian file comes byte-swapped in 16-bit words. */
+  swap8: boolean;
+}
+
+function pixelFormat(ds: NaturalDataset, ts: string): PixelFormat {
+  const rows = num(ds.Rows);
+  const columns = num(ds.Columns);
+  const bitsAllocated = num(ds.BitsAllocated);
+  const samples = num(ds.SamplesPerPixel) ?? 1;
+  if (!rows || !columns || rows > 16384 || columns > 16384) throw new DicomDecodeError('UNSUPPORTED_PIXEL_FORMAT', 'Rows/Columns missing or out of range');
+  if (samples !== 1) throw new DicomDecodeError('UNSUPPORTED_PIXEL_FORMAT', `SamplesPerPixel ${samples}: only greyscale is supported`);
+  if (bitsAllocated !== 8 && bitsAllocated !== 16) {
+    throw new DicomDecodeError('UNSUPPORTED_PIXEL_FORMAT', `BitsAllocated ${String(bitsAllocated)}: only 8 and 16 are supported`);
+  }
+  const bitsStored = num(ds.BitsStored) ?? bitsAllocated;
+  const highBit = num(ds.HighBit) ?? bitsStored - 1;
+  if (bitsStored < 1 || bitsStored > bitsAllocated || highBit < bitsStored - 1 || highBit >= bitsAllocated) {
+    throw new DicomDecodeError('UNSUPPORTED_PIXEL_FORMAT', `BitsStored ${bitsStored} / HighBit ${highBit} inconsistent with BitsAllocated ${bitsAllocated}`);
+  }
+  const frames = Math.max(1, Math.trunc(num(ds.NumberOfFrames) ?? 1));
+  const bigEndian = ts === NATIVE_TRANSFER_SYNTAXES.explicitBig;
+  return {
+    rows,
+    columns,
+    frames,
+    bitsAllocated,
+    bitsStored,
+    highBit,
+    signed: num(ds.PixelRepresentation) === 1,
+    slope: num(ds.RescaleSlope) ?? 1,
+    intercept: num(ds.RescaleIntercept) ?? 0,
+    bigEndian,
+    swap8: bigEndian && bitsAllocated === 8 && ds._vrMap?.PixelData === 'OW',
+  };
+}
+
+/**
+ * dcmjs hands back the declared number of bytes even when the file ends early, so check that a
+ * (7FE0,0010) element header with this length, and its whole value, are really inside the file.
+ */
+function pixelDataInsideFile(bytes: Uint8Array, length: number, ts: string): boolean {
+  const big = ts === NATIVE_TRANSFER_SYNTAXES.explicitBig;
+  const explicit = ts !== NATIVE_TRANSFER_SYNTAXES.implicitLittle;
+  const tag = big ? [0x7f, 0xe0, 0x00, 0x10] : [0xe0, 0x7f, 0x10, 0x00];
+  const header = explicit ? 12 : 8;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let p = 132; p + header + length <= bytes.length; p++) {
+    if (bytes[p] !== tag[0] || bytes[p + 1] !== tag[1] || bytes[p + 2] !== tag[2] || bytes[p + 3] !== tag[3]) continue;
+    if (view.getUint32(p + header - 4, !big) === length) return true;
+  }
+  return false;
+}
+
+/** Native pixel data into modality values per frame (stored bits masked, sign-extended, rescaled). */
+function decodeFrames(bytes: Uint8Array, f: PixelFormat): Float32Array[] {
+  const perFrame = f.rows * f.columns;
+  const bytesPer = f.bitsAllocated / 8;
+  if (bytes.length < perFrame * f.frames * bytesPer) {
+    throw new DicomDecodeError('PIXEL_DATA_TRUNCATED', `pixel data has ${bytes.length} bytes, ${perFrame * f.frames * bytesPer} expected`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const shift = f.highBit + 1 - f.bitsStored;
+  const mask = 2 ** f.bitsStored - 1;
+  const signBit = 2 ** (f.bitsStored - 1);
+  const out: Float32Array[] = [];
+  for (let fr = 0; fr < f.frames; fr++) {
+    const frame = new Float32Array(perFrame);
+    const base = fr * perFrame;
+    for (let i = 0; i < perFrame; i++) {
+      const at = base + i;
+      let raw: number;
+      if (f.bitsAllocated === 16) raw = view.getUint16(at * 2, !f.bigEndian);
+      else raw = bytes[f.swap8 ? at ^ 1 : at];
+      let v = (raw >>> shift) & mask;
+      if (f.signed && v >= signBit) v -= 2 * signBit;
+      frame[i] = v * f.slope + f.intercept;
+    }
+    out.push(frame);
+  }
+  return out;
+}
+
+/** Parses a DICOM Part 10 object and decodes its native greyscale pixel data into modality values. */
+export function decodeDicomImage(input: Uint8Array | ArrayBuffer): DicomImage {
+  const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
+  const ts = readTransferSyntax(bytes);
+  if (!NATIVE.has(ts)) throw new UnsupportedTransferSyntaxError(ts);
+  let ds: NaturalDataset;
+  try {
+    const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    const dict = dcmjs.data.DicomMessage.readFile(copy);
+    ds = dcmjs.data.DicomMetaDictionary.naturalizeDataset(dict.dict);
+  } catch (err) {
+    // dcmjs messages may quote element values; keep only the error type.
+    throw new DicomDecodeError('PARSE_FAILED', `DICOM data set could not be parsed (${err instanceof Error ? err.name : 'error'})`);
+  }
+  const photometric = str(ds.PhotometricInterpretation) ?? 'MONOCHROME2';
+  if (photometric !== 'MONOCHROME1' && photometric !== 'MONOCHROME2') {
+    throw new DicomDecodeError('UNSUPPORTED_PIXEL_FORMAT', `PhotometricInterpretation ${photometric.slice(0, 16)}: only MONOCHROME1/2 are supported`);
+  }
+  const format = pixelFormat(ds, ts);
+  const pixels = pixelBytes(ds);
+  if (!pixelDataInsideFile(bytes, pixels.length, ts)) {
+    throw new DicomDecodeError('PIXEL_DATA_TRUNCATED', 'pixel data (7FE0,0010) runs past the end of the file');
+  }
+  const frames = decodeFrames(pixels, format);
+  const ipp = nums(ds.ImagePositionPatient, 3);
+  const iop = nums(ds.ImageOrientationPatient, 6);
+  return {
+    transferSyntaxUid: ts,
+    sopInstanceUid: str(ds.SOPInstanceUID),
+    sopClassUid: str(ds.SOPClassUID),
+    modality: str(ds.Modality),
+    rows: format.rows,
+    columns: format.columns,
+    photometric,
+    frames,
+    instanceNumber: num(ds.InstanceNumber),
+    imagePositionPatient: ipp as DicomImage['imagePositionPatient'],
+    imageOrientationPatient: iop as DicomImage['imageOrientationPatient'],
+    windowCenter: num(ds.WindowCenter),
+    windowWidth: num(ds.WindowWidth),
+  };
+}

@@ -1,0 +1,147 @@
+import { CodingSchema, DicomUidSchema } from '@triage/contracts';
+import { z } from 'zod';
+
+/**
+ * The manifest of one ONNX model: what it is, where its weights are (and their hash), which studies it
+ * applies to, how pixels are prepared, how its output becomes findings, and whether it runs.
+ * Unknown keys are dropped, not rejected, so a newer registry's manifests still load here.
+ */
+
+export const ModelRunModeSchema = z
+  .enum(['active', 'shadow', 'off'])
+  .describe('active: findings may change priority; shadow: run and recorded only; off: not run');
+export type ModelRunMode = z.infer<typeof ModelRunModeSchema>;
+
+const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lower-case hex digits');
+
+export const HuWindowSchema = z.object({
+  kind: z.literal('hu-window'),
+  center: z.number().describe('Window centre in Hounsfield units (after RescaleSlope/Intercept)'),
+  width: z.number().positive().describe('Window width in Hounsfield units'),
+});
+
+export const VoiLutSchema = z.object({
+  kind: z.literal('voi-lut'),
+  fallback: z
+    .enum(['min-max'])
+    .default('min-max')
+    .describe('Used when the instance has no WindowCenter/WindowWidth: the frame minimum to maximum'),
+});
+
+export const PreprocessingSchema = z.object({
+  intensity: z.discriminatedUnion('kind', [HuWindowSchema, VoiLutSchema]),
+  resize: z.object({
+    height: z.number().int().positive().max(4096),
+    width: z.number().int().positive().max(4096),
+    method: z.literal('bilinear').default('bilinear'),
+  }),
+  normalise: z
+    .object({ min: z.number(), max: z.number() })
+    .refine((r) => r.max > r.min, 'normalise.max must exceed normalise.min')
+    .default({ min: 0, max: 1 })
+    .describe('The windowed 0..1 intensities are mapped linearly onto this range'),
+  invertMonochrome1: z.boolean().default(true).describe('MONOCHROME1 images are inverted so bright means dense'),
+});
+export type Preprocessing = z.infer<typeof PreprocessingSchema>;
+
+export const OutputLabelSchema = z.object({
+  label: z.string().min(1).max(64),
+  index: z.number().int().nonnegative().describe('Position in the output tensor (last axis)'),
+  kind: z.enum(['finding', 'quality']).default('finding'),
+  code: CodingSchema.describe('RadElement where one exists, else SNOMED CT'),
+  threshold: z.number().min(0).max(1),
+  critical: z.boolean().default(false).describe('A positive finding raises a critical alert'),
+});
+export type OutputLabel = z.infer<typeof OutputLabelSchema>;
+
+export const RolloutSchema = z
+  .object({
+    siteModes: z.record(z.string().min(1).max(64), ModelRunModeSchema).default({}).describe('Per-site override of mode'),
+    canaryPercent: z
+      .number()
+      .min(0)
+      .max(100)
+      .optional()
+      .describe('Share of studies (by a stable hash of the StudyInstanceUID) that run the model in its mode; the rest run in shadow'),
+  })
+  .describe('Staged roll-out; the fields the fuller registry adds, accepted now so manifests stay valid');
+
+export const ModelManifestSchema = z.object({
+  manifestVersion: z.literal(1).default(1),
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,63}$/, 'id: lower-case letters, digits and dashes'),
+  version: z.string().regex(/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/, 'version: semantic version'),
+  description: z.string().max(1024).optional(),
+  sha256: Sha256Schema.describe('Hash of the weights file; a different file is refused'),
+  weights: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.onnx$/, 'weights: a plain .onnx file name, no path')
+    .describe('File name in the models directory'),
+  intendedUse: z.string().min(1).max(2048),
+  licence: z.string().min(1).max(128),
+  applicability: z.object({
+    modalities: z.array(z.string().min(1).max(16)).min(1),
+    bodyParts: z.array(z.string().min(1).max(16)).default([]).describe('BodyPartExamined values; empty = any'),
+    sopClassUids: z.array(DicomUidSchema).optional(),
+    minInstances: z.number().int().positive().default(1),
+  }),
+  input: z.object({
+    name: z.string().min(1),
+    shape: z.array(z.number().int().positive()).length(4).describe('[N, C, H, W]'),
+    layout: z.literal('NCHW'),
+  }),
+  preprocessing: PreprocessingSchema,
+  aggregation: z.enum(['max', 'mean']).describe('How per-slice (per-frame) outputs become one study result'),
+  output: z.object({
+    tensor: z.string().min(1),
+    activation: z.enum(['sigmoid', 'softmax', 'none']),
+    labels: z.array(OutputLabelSchema).min(1),
+  }),
+  mode: ModelRunModeSchema,
+  rollout: RolloutSchema.optional(),
+});
+export type ModelManifest = z.infer<typeof ModelManifestSchema>;
+
+/** Why a manifest was rejected; paths and rules only. */
+export class ManifestInvalidError extends Error {
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ManifestInvalidError';
+  }
+}
+
+/** Parses and checks a manifest (JSON value); throws ManifestInvalidError listing the problems. */
+export function parseModelManifest(json: unknown): ModelManifest {
+  const parsed = ModelManifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new ManifestInvalidError(`model manifest invalid: ${issues}`);
+  }
+  const m = parsed.data;
+  const [, , h, w] = m.input.shape;
+  if (h !== m.preprocessing.resize.height || w !== m.preprocessing.resize.width) {
+    throw new ManifestInvalidError(`model manifest invalid: resize ${m.preprocessing.resize.height}x${m.preprocessing.resize.width} does not match input ${h}x${w}`);
+  }
+  const indexes = new Set(m.output.labels.map((l) => l.index));
+  if (indexes.size !== m.output.labels.length) throw new ManifestInvalidError('model manifest invalid: two labels share an output index');
+  return m;
+}
+
+/** FNV-1a of a string into 0..99: the same study always falls in the same canary bucket. */
+function canaryBucket(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % 100;
+}
+
+/** The mode a model runs in for one study: site override, then canary share (outside it: shadow). */
+export function effectiveMode(manifest: ModelManifest, study: { studyInstanceUid: string; site?: string }): ModelRunMode {
+  const siteMode = study.site ? manifest.rollout?.siteModes[study.site] : undefined;
+  const mode = siteMode ?? manifest.mode;
+  const canary = manifest.rollout?.canaryPercent;
+  if (mode === 'active' && canary !== undefined && canaryBucket(study.studyInstanceUid) >= canary) return 'shadow';
+  return mode;
+}

@@ -1,0 +1,77 @@
+import { decodeDicomImage, type DicomImage } from './dicom-image';
+import type { Preprocessing } from './model-manifest';
+import { chestXrayPhantom, headCtPhantom } from './phantoms';
+import { intensityWindow, preprocessFrame, resizeBilinear, windowToUnit } from './preprocess';
+
+const HEAD: Preprocessing = {
+  intensity: { kind: 'hu-window', center: 50, width: 100 },
+  resize: { height: 256, width: 256, method: 'bilinear' },
+  normalise: { min: 0, max: 1 },
+  invertMonochrome1: true,
+};
+const CXR: Preprocessing = {
+  intensity: { kind: 'voi-lut', fallback: 'min-max' },
+  resize: { height: 224, width: 224, method: 'bilinear' },
+  normalise: { min: 0, max: 1 },
+  invertMonochrome1: true,
+};
+
+const fractionIn = (xs: Float32Array, lo: number, hi: number) => xs.filter((v) => v >= lo && v <= hi).length / xs.length;
+
+describe('windowing', () => {
+  it('maps the window linearly onto 0..1 and clamps outside it', () => {
+    expect(Array.from(windowToUnit(Float32Array.from([-1000, 0, 50, 70, 100, 1000]), 0, 100))).toEqual([0, 0, 0.5, 0.699999988079071, 1, 1]);
+  });
+
+  it('uses the instance WindowCenter/Width for voi-lut, else the frame minimum and maximum', () => {
+    const frame = Float32Array.from([10, 20, 30]);
+    const base = { rows: 1, columns: 3, frames: [frame], photometric: 'MONOCHROME2', transferSyntaxUid: '1.2.840.10008.1.2.1' } as DicomImage;
+    expect(intensityWindow({ ...base, windowCenter: 40, windowWidth: 80 }, frame, CXR.intensity)).toEqual([0, 80]);
+    expect(intensityWindow(base, frame, CXR.intensity)).toEqual([10, 30]);
+    expect(intensityWindow(base, Float32Array.from([5, 5]), CXR.intensity)).toEqual([5, 6]);
+  });
+});
+
+describe('resizeBilinear', () => {
+  it('returns the same values at the same size', () => {
+    const src = Float32Array.from([1, 2, 3, 4]);
+    expect(Array.from(resizeBilinear(src, 2, 2, 2, 2))).toEqual([1, 2, 3, 4]);
+  });
+
+  it('interpolates with half-pixel centres when enlarging and averages when halving', () => {
+    expect(Array.from(resizeBilinear(Float32Array.from([0, 4]), 1, 2, 1, 4))).toEqual([0, 1, 3, 4]);
+    expect(Array.from(resizeBilinear(Float32Array.from([0, 2, 4, 6]), 1, 4, 1, 2))).toEqual([1, 5]);
+  });
+});
+
+describe('preprocessFrame on the phantoms', () => {
+  it('puts the haematoma (and only it) into the 0.5..0.9 band of the head window', () => {
+    const bleed = headCtPhantom({ haemorrhage: true }).map((f) => decodeDicomImage(f));
+    const normal = headCtPhantom({ haemorrhage: false }).map((f) => decodeDicomImage(f));
+    const bleedSlice = preprocessFrame(bleed[5], 0, HEAD);
+    expect(bleedSlice).toHaveLength(256 * 256);
+    expect(fractionIn(bleedSlice, 0.5, 0.9)).toBeGreaterThan(0.012);
+    expect(fractionIn(preprocessFrame(bleed[0], 0, HEAD), 0.5, 0.9)).toBe(0);
+    for (const img of normal) expect(fractionIn(preprocessFrame(img, 0, HEAD), 0.5, 0.9)).toBe(0);
+  });
+
+  it('inverts MONOCHROME1 so it matches the MONOCHROME2 rendering', () => {
+    const m2 = preprocessFrame(decodeDicomImage(chestXrayPhantom({ seed: 3 })), 0, CXR);
+    const m1 = preprocessFrame(decodeDicomImage(chestXrayPhantom({ seed: 3, photometric: 'MONOCHROME1' })), 0, CXR);
+    expect(m1).toHaveLength(224 * 224);
+    let maxDiff = 0;
+    for (let i = 0; i < m1.length; i++) maxDiff = Math.max(maxDiff, Math.abs(m1[i] - m2[i]));
+    expect(maxDiff).toBeLessThan(1e-5);
+    // Lungs dark, mediastinum bright after inversion, as in MONOCHROME2.
+    expect(m1[100 * 224 + 60]).toBeLessThan(0.5);
+    expect(m1[100 * 224 + 112]).toBeGreaterThan(0.9);
+  });
+
+  it('maps onto the normalisation range', () => {
+    const img = decodeDicomImage(chestXrayPhantom());
+    const out = preprocessFrame(img, 0, { ...CXR, normalise: { min: -1, max: 1 } });
+    expect(Math.min(...out)).toBeGreaterThanOrEqual(-1);
+    expect(Math.max(...out)).toBeLessThanOrEqual(1);
+    expect(out.some((v) => v < -0.5)).toBe(true);
+  });
+});
