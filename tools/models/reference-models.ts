@@ -37,9 +37,9 @@ export const CXR = {
   leftLung: [60, 134, 150, 184],
   mediastinum: [60, 102, 170, 122],
   // Opacity = brightest lung field relative to the mediastinum; normal aerated lungs sit far below it.
-  // Calibrated on the phantoms (normal ~0.32, consolidation ~0.71) and one real normal PA film (~0.60).
-  t: 0.65,
-  k: 15,
+  // Calibrated on the shared phantom (normal ~0.46, with consolidation ~0.8) and one real normal PA film (~0.60).
+  t: 0.66,
+  k: 20,
   eps: 0.01,
 } as const;
 
