@@ -1,0 +1,12 @@
+export * from './dicom-parse.exception';
+export * from './dicom-structure';
+export * from './dicom-date';
+export * from './dicom-uid';
+export { parsePart10, readDataset, type ParsedInstance } from './part10.parser';
+export type { DcmjsDict, DcmjsElement } from './dcmjs.facade';
+export * from './dicom-json';
+export * from './media-type';
+export * from './multipart-related.parser';
+export * from './stow-response.builder';
+export * from './study-record';
+export * from './qido.matcher';

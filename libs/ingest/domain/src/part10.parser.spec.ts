@@ -1,0 +1,158 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateHeadCtStudy, writePart10 } from '@triage/samples';
+import { DicomParseError, DicomParseErrorCode as Code } from './dicom-parse.exception';
+import { parsePart10 } from './part10.parser';
+
+const DATA = join(__dirname, '../../../../../shared/data/dicom');
+
+function expectCode(fn: () => unknown, code: Code): void {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(DicomParseError);
+  expect((caught as DicomParseError).code).toBe(code);
+}
+
+function minimal(overrides: Record<string, unknown> = {}): Buffer {
+  return writePart10({
+    SOPClassUID: '1.2.840.10008.5.1.4.1.1.7',
+    SOPInstanceUID: '2.25.11',
+    StudyInstanceUID: '2.25.12',
+    SeriesInstanceUID: '2.25.13',
+    Modality: 'OT',
+    PatientID: 'PAT-1',
+    PatientName: 'TEST^PATIENT',
+    ...overrides,
+  });
+}
+
+/** Appends an explicit VR little endian UI element (dcmjs itself would clip a long UID on write). */
+function withUiElement(file: Buffer, group: number, element: number, value: string): Buffer {
+  const padded = value.length % 2 ? `${value}\0` : value;
+  const el = Buffer.alloc(8 + padded.length);
+  el.writeUInt16LE(group, 0);
+  el.writeUInt16LE(element, 2);
+  el.write('UI', 4, 'latin1');
+  el.writeUInt16LE(padded.length, 6);
+  el.write(padded, 8, 'latin1');
+  return Buffer.concat([file, el]);
+}
+
+/** Offset of the first element with this (group, element) in explicit VR little endian. */
+function findTag(buf: Buffer, group: number, element: number, from = 132): number {
+  const needle = Buffer.alloc(4);
+  needle.writeUInt16LE(group, 0);
+  needle.writeUInt16LE(element, 2);
+  return buf.indexOf(needle, from);
+}
+
+describe('parsePart10', () => {
+  it('reads the phantom head CT', () => {
+    const study = generateHeadCtStudy({ haemorrhage: true, seed: 1 });
+    const p = parsePart10(study.files[3]);
+    expect(p).toMatchObject({
+      studyInstanceUid: study.studyInstanceUid,
+      sopClassUid: '1.2.840.10008.5.1.4.1.1.2',
+      transferSyntaxUid: '1.2.840.10008.1.2.1',
+      modality: 'CT',
+      bodyPart: 'HEAD',
+      instanceNumber: 4,
+      studyDate: '2025-03-01',
+      studyDescription: 'CT HEAD WO CONTRAST',
+      accessionNumber: study.accessionNumber,
+      patient: { id: 'DEMO-0001', name: 'DEMO^HEAD BLEED', birthDate: '1958-04-12', sex: 'M' },
+    });
+  });
+
+  it.each([
+    ['CT_small.dcm', '1.2.840.10008.1.2.1', 'CT'],
+    ['MR_small.dcm', '1.2.840.10008.1.2.1', 'MR'],
+    ['MR_small_implicit.dcm', '1.2.840.10008.1.2', 'MR'],
+    ['MR_small_bigendian.dcm', '1.2.840.10008.1.2.2', 'MR'],
+    ['MR_small_RLE.dcm', '1.2.840.10008.1.2.5', 'MR'],
+    ['JPEG-lossy.dcm', '1.2.840.10008.1.2.4.51', 'NM'],
+    ['cxr_nih_1024.dcm', '1.2.840.10008.1.2', 'DX'],
+  ])('reads the real file %s', (file, ts, modality) => {
+    const p = parsePart10(readFileSync(join(DATA, file)));
+    expect(p.transferSyntaxUid).toBe(ts);
+    expect(p.modality).toBe(modality);
+    expect(p.studyInstanceUid).toMatch(/^[0-9.]+$/);
+    expect(p.sopInstanceUid).toMatch(/^[0-9.]+$/);
+  });
+
+  it('rejects bytes without the DICM preamble (BAD-INPUTS 1)', () => {
+    expectCode(() => parsePart10(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')), Code.NotDicom);
+    expectCode(() => parsePart10(Buffer.alloc(0)), Code.NotDicom);
+    const noPreamble = minimal().subarray(132);
+    expectCode(() => parsePart10(noPreamble), Code.NotDicom);
+  });
+
+  it('rejects a file meta without group length or transfer syntax (BAD-INPUTS 1)', () => {
+    const noGroupLength = Buffer.from(minimal());
+    noGroupLength.writeUInt16LE(0x0001, 134); // (0002,0000) becomes (0002,0001)
+    expectCode(() => parsePart10(noGroupLength), Code.NoFileMeta);
+    const noTs = Buffer.from(minimal());
+    noTs.writeUInt16LE(0x0011, findTag(noTs, 0x0002, 0x0010) + 2);
+    expectCode(() => parsePart10(noTs), Code.NoTransferSyntax);
+  });
+
+  it('rejects a truncated file wherever it is cut (BAD-INPUTS 2)', () => {
+    const file = generateHeadCtStudy({ haemorrhage: false, slices: 1 }).files[0];
+    for (const cut of [131, 200, 300, 600, file.length - 1000, file.length - 1]) {
+      expectCode(() => parsePart10(file.subarray(0, cut)), cut < 132 ? Code.NotDicom : Code.Truncated);
+    }
+  });
+
+  it('rejects a declared element length of 0xFFFFFFFE in a small file (BAD-INPUTS 3)', () => {
+    const file = Buffer.from(minimal({ PixelData: new Uint8Array(64).buffer, _vrMap: { PixelData: 'OB' } }));
+    const at = findTag(file, 0x7fe0, 0x0010);
+    file.writeUInt32LE(0xfffffffe, at + 8);
+    expectCode(() => parsePart10(file), Code.Truncated);
+  });
+
+  it('rejects a sequence delimiter where an element belongs (BAD-INPUTS 2)', () => {
+    const file = Buffer.from(minimal());
+    const at = findTag(file, 0x0010, 0x0010);
+    file.writeUInt16LE(0xfffe, at);
+    file.writeUInt16LE(0xe0dd, at + 2);
+    expectCode(() => parsePart10(file), Code.Malformed);
+  });
+
+  it('rejects the deflated transfer syntax rather than inflating it (BAD-INPUTS 4)', () => {
+    const file = writePart10({ SOPClassUID: '1.2.3', SOPInstanceUID: '2.25.1', StudyInstanceUID: '2.25.2', SeriesInstanceUID: '2.25.3' }, '1.2.840.10008.1.2.1.99');
+    expectCode(() => parsePart10(file), Code.UnsupportedTransferSyntax);
+  });
+
+  it('rejects UIDs that could escape a path or exceed 64 characters (BAD-INPUTS 5)', () => {
+    expectCode(() => parsePart10(minimal({ SOPInstanceUID: '../../x' })), Code.InvalidUid);
+    expectCode(() => parsePart10(minimal({ StudyInstanceUID: '../../x' })), Code.InvalidUid);
+    const longUid = `1.2.${'3'.repeat(61)}`;
+    expect(longUid.length).toBe(65);
+    expectCode(() => parsePart10(withUiElement(minimal({ SeriesInstanceUID: undefined }), 0x0020, 0x000e, longUid)), Code.InvalidUid);
+    expect(parsePart10(withUiElement(minimal({ SeriesInstanceUID: undefined }), 0x0020, 0x000e, longUid.slice(0, 64))).seriesInstanceUid).toHaveLength(64);
+    expectCode(() => parsePart10(minimal({ StudyInstanceUID: undefined })), Code.MissingAttribute);
+  });
+
+  it('drops an impossible DA such as 20250230 and keeps a real one (BAD-INPUTS 8)', () => {
+    const bad = parsePart10(minimal({ StudyDate: '20250230', PatientBirthDate: '19991332' }));
+    expect(bad.studyDate).toBeUndefined();
+    expect(bad.patient.birthDate).toBeUndefined();
+    expect(bad.patient.id).toBe('PAT-1');
+    const good = parsePart10(minimal({ StudyDate: '20240229', PatientBirthDate: '19991231' }));
+    expect(good.studyDate).toBe('2024-02-29');
+    expect(good.patient.birthDate).toBe('1999-12-31');
+  });
+
+  it('keeps error messages free of attribute values', () => {
+    try {
+      parsePart10(minimal({ SOPInstanceUID: '../../SECRET-NAME' }));
+    } catch (err) {
+      expect((err as Error).message).not.toContain('SECRET');
+    }
+    expect.assertions(1);
+  });
+});
