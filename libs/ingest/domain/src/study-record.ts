@@ -38,6 +38,8 @@ export interface StudyRecord {
   receivedAt: string;
   updatedAt: string;
   series: IndexedSeries[];
+  /** Protocol of the latest change (the origin a pending study.received reports). */
+  protocol: 'stow-rs' | 'c-store';
   /** True while instances were added that no published study.received has covered yet. */
   unpublished: boolean;
   publishedAt?: string;
@@ -45,7 +47,7 @@ export interface StudyRecord {
 }
 
 /** A fresh record for a study first seen in `first`. */
-export function newStudyRecord(first: ParsedInstance, traceId: string, now: Date): StudyRecord {
+export function newStudyRecord(first: ParsedInstance, traceId: string, now: Date, protocol: StudyRecord['protocol'] = 'stow-rs'): StudyRecord {
   return {
     version: 1,
     studyInstanceUid: first.studyInstanceUid,
@@ -58,6 +60,7 @@ export function newStudyRecord(first: ParsedInstance, traceId: string, now: Date
     receivedAt: now.toISOString(),
     updatedAt: now.toISOString(),
     series: [],
+    protocol,
     unpublished: false,
   };
 }
@@ -119,7 +122,7 @@ export function studyModalities(record: StudyRecord): string[] {
 /** The study.received v1 payload for the record as it stands. */
 export function toStudyReceivedPayload(
   record: StudyRecord,
-  opts: { protocol: 'stow-rs' | 'c-store'; peer?: string; retrieveUrl: string },
+  opts: { protocol?: 'stow-rs' | 'c-store'; peer?: string; retrieveUrl: string },
 ): StudyReceived {
   return {
     study: {
@@ -148,7 +151,7 @@ export function toStudyReceivedPayload(
       })),
     })),
     instanceCount: instanceCount(record),
-    origin: { protocol: opts.protocol, ...(opts.peer ? { peer: opts.peer } : {}) },
+    origin: { protocol: opts.protocol ?? record.protocol, ...(opts.peer ? { peer: opts.peer } : {}) },
     retrieveUrl: opts.retrieveUrl,
   };
 }

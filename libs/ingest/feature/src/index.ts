@@ -1,0 +1,11 @@
+export * from './ingest-feature.module';
+export * from './ingest.config';
+export * from './ingest.exception';
+export * from './instance-store.service';
+export * from './study-index.service';
+export * from './study-events.service';
+export * from './stow.service';
+export * from './dicomweb-urls.service';
+export * from './dicomweb-query.service';
+export { StowHttpController } from './stow.http.controller';
+export { WadoHttpController } from './wado.http.controller';

@@ -1,0 +1,46 @@
+import { Inject, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
+import { HealthRegistry } from '@triage/nest-platform';
+import { DicomwebQueryService } from './dicomweb-query.service';
+import { DicomwebUrls } from './dicomweb-urls.service';
+import { INGEST_CONFIG, loadIngestConfig } from './ingest.config';
+import { InstanceStore } from './instance-store.service';
+import { StowHttpController } from './stow.http.controller';
+import { StowService } from './stow.service';
+import { StudyEventsService } from './study-events.service';
+import { StudyIndex } from './study-index.service';
+import { WadoHttpController } from './wado.http.controller';
+
+const PROVIDERS = [InstanceStore, StudyIndex, StudyEventsService, DicomwebUrls, StowService, DicomwebQueryService];
+
+/**
+ * The ingest service's DICOMweb edge: STOW-RS in, WADO-RS and QIDO-RS out, over the instance store and
+ * the study index, publishing study.received. Import it as is (settings from the environment) or with
+ * `forRoot(env)` to override settings (tests).
+ */
+@Module({
+  controllers: [StowHttpController, WadoHttpController],
+  providers: [...PROVIDERS, { provide: INGEST_CONFIG, useFactory: () => loadIngestConfig(process.env) }],
+  exports: [InstanceStore, StudyIndex, StudyEventsService],
+})
+export class IngestFeatureModule implements OnModuleInit {
+  constructor(
+    private readonly store: InstanceStore,
+    private readonly index: StudyIndex,
+    @Inject(HealthRegistry) private readonly health: HealthRegistry,
+  ) {}
+
+  static forRoot(env: Record<string, string | undefined> = process.env): DynamicModule {
+    return {
+      module: IngestFeatureModule,
+      controllers: [StowHttpController, WadoHttpController],
+      providers: [...PROVIDERS, { provide: INGEST_CONFIG, useValue: loadIngestConfig(env) }],
+      exports: [InstanceStore, StudyIndex, StudyEventsService],
+    };
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.store.prepare();
+    await this.index.load();
+    this.health.register('storage', () => this.store.checkWritable());
+  }
+}

@@ -1,0 +1,161 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, promises as fs, type ReadStream } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Inject, Injectable } from '@nestjs/common';
+import type { MeshConfig } from '@triage/config';
+import { requireDicomUid } from '@triage/ingest-domain';
+import { MESH_CONFIG } from '@triage/nest-platform';
+import { fsyncDir } from './atomic-file';
+import { IngestErrorCode, IngestException } from './ingest.exception';
+
+/** An upload written to a temp file, not yet placed in the store. */
+export interface IncomingFile {
+  path: string;
+  sizeBytes: number;
+  sha256: string;
+}
+
+export interface InstanceKey {
+  study: string;
+  series: string;
+  sop: string;
+}
+
+export type CommitResult = 'stored' | 'duplicate' | 'conflict';
+
+const RESOURCE_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EMFILE', 'ENFILE']);
+
+/** Maps disk-full style errors to OutOfResources so STOW can answer 0xA700. */
+export function asStorageError(err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code && RESOURCE_ERRORS.has(code)) return new IngestException(IngestErrorCode.OutOfResources, `storage unavailable (${code})`, { cause: err });
+  return err;
+}
+
+/**
+ * The instance store: `${DATA_DIR}/storage/<study>/<series>/<sop>.dcm`, shared by STOW-RS and (later)
+ * C-STORE. Uploads stream to a temp file (hashing as they go), are fsynced, and are then hard-linked into
+ * place, which never overwrites: a second copy of a SOP instance is compared by sha256, not written.
+ */
+@Injectable()
+export class InstanceStore {
+  readonly root: string;
+  private readonly storageDir: string;
+  private readonly incomingDir: string;
+  private readonly quarantineDir: string;
+
+  constructor(@Inject(MESH_CONFIG) config: MeshConfig) {
+    this.root = resolve(config.DATA_DIR);
+    this.storageDir = join(this.root, 'storage');
+    this.incomingDir = join(this.storageDir, '.incoming');
+    this.quarantineDir = join(this.root, 'quarantine');
+  }
+
+  /** Creates the folders and clears temp files a crash may have left. */
+  async prepare(): Promise<void> {
+    await fs.rm(this.incomingDir, { recursive: true, force: true });
+    await fs.mkdir(this.incomingDir, { recursive: true });
+    await fs.mkdir(this.quarantineDir, { recursive: true });
+  }
+
+  /** The stored path of an instance; each UID is validated first, so no UID can leave the store. */
+  instancePath(key: InstanceKey): string {
+    const study = requireDicomUid(key.study, 'StudyInstanceUID');
+    const series = requireDicomUid(key.series, 'SeriesInstanceUID');
+    const sop = requireDicomUid(key.sop, 'SOPInstanceUID');
+    return join(this.storageDir, study, series, `${sop}.dcm`);
+  }
+
+  /** Streams bytes to a new temp file (bounded by maxBytes), hashing them; fsyncs before returning. */
+  async receive(source: AsyncIterable<Buffer>, maxBytes: number): Promise<IncomingFile> {
+    const path = join(this.incomingDir, `${Date.now()}-${randomBytes(8).toString('hex')}.part`);
+    const hash = createHash('sha256');
+    let sizeBytes = 0;
+    const handle = await fs.open(path, 'wx', 0o600);
+    try {
+      for await (const chunk of source) {
+        sizeBytes += chunk.length;
+        if (sizeBytes > maxBytes) throw new IngestException(IngestErrorCode.InstanceTooLarge, 'instance larger than allowed');
+        hash.update(chunk);
+        await handle.write(chunk);
+      }
+      await handle.sync();
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      await fs.rm(path, { force: true });
+      throw asStorageError(err);
+    }
+    await handle.close();
+    return { path, sizeBytes, sha256: hash.digest('hex') };
+  }
+
+  async readIncoming(file: IncomingFile): Promise<Buffer> {
+    return fs.readFile(file.path);
+  }
+
+  async discard(file: IncomingFile): Promise<void> {
+    await fs.rm(file.path, { force: true });
+  }
+
+  /**
+   * Places an incoming file at its instance path. An existing instance with the same sha256 makes this a
+   * duplicate (no second copy); different bytes are a conflict: the new file goes to quarantine.
+   */
+  async commit(file: IncomingFile, key: InstanceKey): Promise<CommitResult> {
+    const target = this.instancePath(key);
+    const dir = join(target, '..');
+    try {
+      await fs.mkdir(dir, { recursive: true });
+      try {
+        await fs.link(file.path, target);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        if ((await this.hashFile(target)) === file.sha256) {
+          await this.discard(file);
+          return 'duplicate';
+        }
+        await this.quarantine(file, key);
+        return 'conflict';
+      }
+      await fs.rm(file.path, { force: true });
+      await fsyncDir(dir);
+      return 'stored';
+    } catch (err) {
+      throw asStorageError(err);
+    }
+  }
+
+  /** Keeps conflicting bytes aside for a human to look at: `${DATA_DIR}/quarantine/<study>/<sop>.<sha256>.dcm`. */
+  async quarantine(file: IncomingFile, key: InstanceKey): Promise<string> {
+    const study = requireDicomUid(key.study, 'StudyInstanceUID');
+    const sop = requireDicomUid(key.sop, 'SOPInstanceUID');
+    const dir = join(this.quarantineDir, study);
+    await fs.mkdir(dir, { recursive: true });
+    const target = join(dir, `${sop}.${file.sha256}.dcm`);
+    await fs.rename(file.path, target);
+    await fsyncDir(dir);
+    return target;
+  }
+
+  async hashFile(path: string): Promise<string> {
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+    return hash.digest('hex');
+  }
+
+  openRead(key: InstanceKey): ReadStream {
+    return createReadStream(this.instancePath(key));
+  }
+
+  async read(key: InstanceKey): Promise<Buffer> {
+    return fs.readFile(this.instancePath(key));
+  }
+
+  /** Readiness: the store can create, sync and remove a file. */
+  async checkWritable(): Promise<void> {
+    const probe = join(this.incomingDir, `.probe-${randomBytes(4).toString('hex')}`);
+    await fs.mkdir(this.incomingDir, { recursive: true });
+    await fs.writeFile(probe, 'ok');
+    await fs.rm(probe);
+  }
+}

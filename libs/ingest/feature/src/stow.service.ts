@@ -1,0 +1,196 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  buildStowResponse,
+  DicomParseError,
+  MultipartError,
+  MultipartErrorCode,
+  parseMediaType,
+  parseMultipartStream,
+  parsePart10,
+  StowFailureReason,
+  stowHttpStatus,
+  type DicomJsonDataset,
+  type MultipartEvent,
+  type ParsedInstance,
+  type StowFailedInstance,
+  type StowStoredInstance,
+} from '@triage/ingest-domain';
+import { ROOT_LOGGER } from '@triage/nest-platform';
+import type { Logger } from '@triage/observability';
+import { DicomwebUrls } from './dicomweb-urls.service';
+import { INGEST_CONFIG, type IngestConfig } from './ingest.config';
+import { IngestErrorCode, IngestException } from './ingest.exception';
+import { InstanceStore, type IncomingFile } from './instance-store.service';
+import { StudyEventsService } from './study-events.service';
+import { StudyIndex } from './study-index.service';
+
+export interface StowRequest {
+  body: AsyncIterable<Buffer>;
+  boundary: string;
+  /** The `{study}` of `POST /studies/{study}`: instances of other studies fail. */
+  study?: string;
+}
+
+export interface StowOutcome {
+  status: 200 | 409 | 400 | 413 | 503;
+  body: DicomJsonDataset;
+  stored: number;
+  failed: number;
+}
+
+type PartResult = { ok: true; stored: StowStoredInstance; study: string } | { ok: false; failed: StowFailedInstance };
+
+/** Wraps a part's data events as a byte stream, so the store can pull them with back-pressure. */
+class PartReader {
+  ended = false;
+
+  constructor(private readonly events: AsyncIterator<MultipartEvent>) {}
+
+  async *chunks(): AsyncGenerator<Buffer> {
+    while (!this.ended) {
+      const next = await this.events.next();
+      if (next.done) throw new MultipartError(MultipartErrorCode.Incomplete, 'body ended inside a part');
+      if (next.value.type === 'data') yield next.value.chunk;
+      else if (next.value.type === 'end-part') this.ended = true;
+    }
+  }
+
+  /** Skips what is left of the part (after a failure part-way through it). */
+  async skipRest(): Promise<void> {
+    for await (const _ of this.chunks()) void _;
+  }
+}
+
+function failure(reason: StowFailureReason, parsed?: Pick<ParsedInstance, 'sopClassUid' | 'sopInstanceUid'>): PartResult {
+  return { ok: false, failed: { reason, sopClassUid: parsed?.sopClassUid, sopInstanceUid: parsed?.sopInstanceUid } };
+}
+
+/** Counts request bytes and stops the upload once it passes the configured limit. */
+async function* limited(body: AsyncIterable<Buffer>, maxBytes: number): AsyncGenerator<Buffer> {
+  let total = 0;
+  for await (const chunk of body) {
+    total += chunk.length;
+    if (total > maxBytes) throw new IngestException(IngestErrorCode.RequestTooLarge, 'request body larger than STOW_MAX_BYTES');
+    yield chunk;
+  }
+}
+
+/** STOW-RS: stores each part of a multipart/related request, then publishes study.received for changed studies. */
+@Injectable()
+export class StowService {
+  private readonly log: Logger;
+
+  constructor(
+    private readonly store: InstanceStore,
+    private readonly index: StudyIndex,
+    private readonly events: StudyEventsService,
+    private readonly urls: DicomwebUrls,
+    @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
+    @Inject(ROOT_LOGGER) logger: Logger,
+  ) {
+    this.log = logger.child({ component: 'stow' });
+  }
+
+  async handle(req: StowRequest): Promise<StowOutcome> {
+    const stored: StowStoredInstance[] = [];
+    const failed: StowFailedInstance[] = [];
+    const studies = new Set<string>();
+    let status: StowOutcome['status'] | undefined;
+    const events = parseMultipartStream(limited(req.body, this.config.STOW_MAX_BYTES), req.boundary)[Symbol.asyncIterator]();
+    try {
+      for (let next = await events.next(); !next.done; next = await events.next()) {
+        if (next.value.type !== 'part') continue;
+        const reader = new PartReader(events);
+        const result = await this.storePart(next.value.headers, reader, req.study);
+        if (!reader.ended) await reader.skipRest();
+        if (result.ok) {
+          stored.push(result.stored);
+          studies.add(result.study);
+        } else failed.push(result.failed);
+      }
+    } catch (err) {
+      if (err instanceof IngestException && err.code === IngestErrorCode.RequestTooLarge) status = 413;
+      else if (err instanceof MultipartError) status = 400;
+      else throw err;
+      this.log.warn({ reason: (err as Error).message }, 'STOW-RS request body rejected');
+    }
+    for (const study of studies) {
+      try {
+        await this.events.publishIfPending(study);
+      } catch (err) {
+        if (!(err instanceof IngestException)) throw err;
+        status ??= 503;
+      }
+    }
+    if (!status && stored.length === 0 && failed.length === 0) status = 400;
+    const body = buildStowResponse({
+      studyRetrieveUrl: req.study ? this.urls.study(req.study) : studies.size === 1 ? this.urls.study([...studies][0]) : undefined,
+      stored,
+      failed,
+    });
+    this.log.info({ stored: stored.length, failed: failed.length, studies: studies.size }, 'STOW-RS request handled');
+    return { status: status ?? stowHttpStatus(stored.length, failed.length), body, stored: stored.length, failed: failed.length };
+  }
+
+  private async storePart(headers: Record<string, string>, reader: PartReader, pathStudy: string | undefined): Promise<PartResult> {
+    const type = parseMediaType(headers['content-type'] ?? 'application/dicom')?.type;
+    if (type !== 'application/dicom') return failure(StowFailureReason.CannotUnderstand);
+    let file: IncomingFile;
+    try {
+      file = await this.store.receive(reader.chunks(), this.config.INGEST_MAX_INSTANCE_BYTES);
+    } catch (err) {
+      if (err instanceof IngestException && (err.code === IngestErrorCode.InstanceTooLarge || err.code === IngestErrorCode.OutOfResources)) {
+        return failure(StowFailureReason.OutOfResources);
+      }
+      throw err;
+    }
+    let parsed: ParsedInstance;
+    try {
+      parsed = parsePart10(await this.store.readIncoming(file));
+    } catch (err) {
+      await this.store.discard(file);
+      if (err instanceof DicomParseError) {
+        this.log.warn({ code: err.code }, 'STOW-RS part is not a usable DICOM instance');
+        return failure(StowFailureReason.CannotUnderstand);
+      }
+      throw err;
+    }
+    if (pathStudy && parsed.studyInstanceUid !== pathStudy) {
+      await this.store.discard(file);
+      return failure(StowFailureReason.DataSetMismatch, parsed);
+    }
+    try {
+      return await this.commit(file, parsed);
+    } catch (err) {
+      await this.store.discard(file);
+      const outOfResources = err instanceof IngestException && err.code === IngestErrorCode.OutOfResources;
+      this.log.error({ sopInstanceUid: parsed.sopInstanceUid, reason: (err as Error).message }, 'instance not stored');
+      return failure(outOfResources ? StowFailureReason.OutOfResources : StowFailureReason.ProcessingFailure, parsed);
+    }
+  }
+
+  /** Under the study lock: place the file, then record it in the index. */
+  private commit(file: IncomingFile, parsed: ParsedInstance): Promise<PartResult> {
+    const key = { study: parsed.studyInstanceUid, series: parsed.seriesInstanceUid, sop: parsed.sopInstanceUid };
+    return this.index.withStudyLock(parsed.studyInstanceUid, async () => {
+      const known = this.index.locate(parsed.sopInstanceUid);
+      if (known && (known.study !== key.study || known.series !== key.series)) {
+        await this.store.quarantine(file, key);
+        this.log.warn({ sopInstanceUid: key.sop }, 'SOP instance already stored in another study or series; quarantined');
+        return failure(StowFailureReason.DataSetMismatch, parsed);
+      }
+      const result = await this.store.commit(file, key);
+      if (result === 'conflict') {
+        this.log.warn({ sopInstanceUid: key.sop }, 'conflicting resend: same SOP Instance UID, different bytes; quarantined');
+        return failure(StowFailureReason.DataSetMismatch, parsed);
+      }
+      // A duplicate whose index entry was lost (crash between link and index write) is recorded now.
+      await this.index.recordInstance(parsed, file, 'stow-rs');
+      return {
+        ok: true,
+        study: key.study,
+        stored: { sopClassUid: parsed.sopClassUid, sopInstanceUid: key.sop, retrieveUrl: this.urls.instance(key.study, key.series, key.sop) },
+      };
+    });
+  }
+}
