@@ -11,7 +11,8 @@ const moduleNameMapper = Object.fromEntries(
 
 module.exports = {
   rootDir: __dirname,
-  testEnvironment: 'node',
+  // Node's own typed arrays in the test realm: onnxruntime-node checks `instanceof Float32Array`.
+  testEnvironment: '<rootDir>/jest.node-realm-environment.js',
   transform: {
     '^.+\\.ts$': [
       '@swc/jest',

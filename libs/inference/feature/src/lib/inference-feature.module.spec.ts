@@ -1,6 +1,3 @@
-/**
- * @jest-environment ./libs/inference/feature/onnx.jest-environment.js
- */
 import { createEnvelope, decodeEnvelope, encodeEnvelope, EVENTS, type StudyReceived } from '@triage/contracts';
 import { bootstrapMesh, type RunningMesh } from '@triage/nest-platform';
 import { generateHeadCtStudy, newUuidUid } from '@triage/samples';

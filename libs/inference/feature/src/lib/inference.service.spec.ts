@@ -1,6 +1,3 @@
-/**
- * @jest-environment ./libs/inference/feature/onnx.jest-environment.js
- */
 import { EVENTS, InferenceCompletedV1, type Envelope, type StudyReceived } from '@triage/contracts';
 import { chestXrayVariant } from '@triage/inference-domain';
 import { HealthRegistry } from '@triage/nest-platform';

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EVENTS, type Envelope, type InferenceCompleted, type InferenceRun, type StudyReceived } from '@triage/contracts';
+import { derivedEventId, EVENTS, type Envelope, type InferenceCompleted, type InferenceRun, type StudyReceived } from '@triage/contracts';
 import {
   activate,
   aggregate,
@@ -15,7 +15,6 @@ import {
 import { EventPublisher, ROOT_LOGGER } from '@triage/nest-platform';
 import type { Logger } from '@triage/observability';
 import { performance } from 'node:perf_hooks';
-import { v5 as uuidv5 } from 'uuid';
 import { mapLimit } from './concurrency';
 import { INFERENCE_OPTIONS, type InferenceOptions } from './inference.options';
 import { INSTANCE_SOURCE, type InstanceSource } from './instance.repository';
@@ -56,7 +55,7 @@ export class InferenceService {
   async handleStudyReceived(env: Envelope<StudyReceived>): Promise<Envelope<InferenceCompleted>> {
     const payload = await this.runStudy(env.payload);
     // A redelivered input yields the same output event id, so consumers de-duplicate it.
-    const eventId = uuidv5(EVENTS.inferenceCompleted.type, env.eventId);
+    const eventId = derivedEventId(env.eventId, EVENTS.inferenceCompleted.type);
     return this.publisher.publish(EVENTS.inferenceCompleted, payload, {
       source: 'inference',
       subject: env.payload.study.studyInstanceUid,

@@ -1,6 +1,3 @@
-/**
- * @jest-environment ./libs/inference/feature/onnx.jest-environment.js
- */
 import { HealthRegistry } from '@triage/nest-platform';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
 // Jest runs each test file in its own realm, so a Float32Array made by ONNX Runtime's native addon (in
 // Node's realm) fails the runtime's own `instanceof Float32Array` check inside the test realm. Test
-// files that run models use this environment, which shares Node's typed-array constructors.
+// files run in this environment (the default of every tier), which shares Node's typed-array constructors.
 const { TestEnvironment } = require('jest-environment-node');
 
 class OnnxTestEnvironment extends TestEnvironment {
