@@ -1,0 +1,2 @@
+export * from './mesh.client';
+export * from './xhr';
