@@ -29,6 +29,7 @@ module.exports = {
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper,
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/var/', '/tmp/'],
+  // Anchored at the repo root: a checkout that itself lives under /tmp or /var must still find its tests.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/dist/', '<rootDir>/var/', '<rootDir>/tmp/'],
   modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/var/'],
 };

@@ -4,7 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderAsyncApiYaml, spliceTopicsTable } from '../../libs/shared/contracts/src/asyncapi-render';
+import { renderAsyncApiYaml, spliceTopicsTable } from '@triage/contracts';
 
 const root = join(__dirname, '..', '..');
 const check = process.argv.includes('--check');
