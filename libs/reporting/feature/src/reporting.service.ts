@@ -22,13 +22,14 @@ export class ReportingService {
     const decision = env.payload;
     const issued = new Date();
     const report = buildPreliminaryReport(decision, issued);
+    const reportId = report.id ?? '';
     // Every resource is validated before it leaves; an invalid one is a bug and is dead-lettered.
     assertValidResource(report);
     await this.publisher.publish(
       EVENTS.reportIssued,
       {
         study: decision.study,
-        reportId: report.id!,
+        reportId,
         status: 'preliminary',
         priority: decision.priority,
         diagnosticReport: report as unknown as Record<string, unknown>,

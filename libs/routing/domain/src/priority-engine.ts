@@ -31,7 +31,8 @@ function contextMatches(rule: Rule, study: StudyRef, now: Date): boolean {
   if (!c) return true;
   if (c.patientClass && !c.patientClass.includes(study.context.patientClass)) return false;
   if (c.orderPriority && !c.orderPriority.includes(study.context.orderPriority)) return false;
-  if (c.modalities && !study.modalities.some((m) => c.modalities!.includes(m))) return false;
+  const modalities = c.modalities;
+  if (modalities && !study.modalities.some((m) => modalities.includes(m))) return false;
   if (c.bodyParts && (!study.bodyPart || !c.bodyParts.includes(study.bodyPart.toUpperCase()))) return false;
   if (c.minAgeYears !== undefined || c.maxAgeYears !== undefined) {
     const age = ageInYears(study.patient.birthDate, now);
@@ -93,10 +94,12 @@ export function decidePriority(ruleSet: RuleSet, study: StudyRef, runs: Inferenc
     };
   }
   // Strongest reasons first, so the first line of a worklist entry says why it is at the top.
+  const byId = new Map(ruleSet.rules.map((r) => [r.id, r.then]));
+  const weight = (id: string) => byId.get(id) ?? { priority: 'routine' as Priority, score: 0 };
   reasons.sort((a, b) => {
-    const ra = ruleSet.rules.find((r) => r.id === a.ruleId)!;
-    const rb = ruleSet.rules.find((r) => r.id === b.ruleId)!;
-    return RANK[rb.then.priority] - RANK[ra.then.priority] || rb.then.score - ra.then.score;
+    const wa = weight(a.ruleId);
+    const wb = weight(b.ruleId);
+    return RANK[wb.priority] - RANK[wa.priority] || wb.score - wa.score;
   });
   return { priority, score, reasons, ruleSetVersion: ruleSet.version };
 }

@@ -2,7 +2,6 @@
 export function ensureXmlHttpRequest(): void {
   const g = globalThis as { XMLHttpRequest?: unknown };
   if (!g.XMLHttpRequest) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     g.XMLHttpRequest = require('xhr2');
   }
 }
