@@ -45,6 +45,13 @@ export class MeshClient {
     await client.storeInstances({ datasets: files.map(toArrayBuffer) });
   }
 
+  async lineageByTrace(traceId: string): Promise<Lineage | undefined> {
+    const res = await fetch(`${this.auditUrl}/lineage/${encodeURIComponent(traceId)}`);
+    if (res.status === 404) return undefined;
+    if (!res.ok) throw new Error(`lineage query answered ${res.status}`);
+    return (await res.json()) as Lineage;
+  }
+
   async lineageByStudy(studyInstanceUid: string): Promise<Lineage | undefined> {
     const res = await fetch(`${this.auditUrl}/lineage?studyInstanceUid=${encodeURIComponent(studyInstanceUid)}`);
     if (res.status === 404) return undefined;
