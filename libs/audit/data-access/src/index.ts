@@ -1,0 +1,10 @@
+export * from './db/database-target';
+export * from './db/prisma-client.factory';
+export { applyMigrationsToPGlite, readMigrations, MIGRATIONS_DIR, type MigrationFile, type MigrationResult } from './db/migration.runner';
+export * from './audit.exception';
+export * from './audit.repository';
+export * from './lineage.types';
+export { stageOfEventType } from './lineage.builder';
+export * from './thin-flow.fixture';
+export { PrismaClient } from './generated/prisma/client';
+export * from './audit-data.module';

@@ -1,0 +1,71 @@
+import type { Coding, Priority } from '@triage/contracts';
+
+/** The stages of the thin flow, in pipeline order. */
+export const LINEAGE_STAGES = ['received', 'inference', 'priority', 'report'] as const;
+export type LineageStageName = (typeof LINEAGE_STAGES)[number];
+
+export interface ReceivedSummary {
+  modalities: string[];
+  instanceCount: number;
+  originProtocol: string;
+  /** When the mesh accepted the first instance of the study. */
+  firstInstanceAt: string;
+}
+
+export interface InferenceSummary {
+  models: Array<{ modelId: string; modelVersion: string; mode: string; status: string; latencyMs: number }>;
+  positiveFindings: Array<{ modelId: string; label: string; code: Coding; probability: number; threshold: number; critical: boolean }>;
+}
+
+export interface PrioritySummary {
+  priority: Priority;
+  score: number;
+  reasons: Array<{ ruleId: string; text: string }>;
+  ruleSetVersion: string;
+}
+
+export interface ReportSummary {
+  reportId: string;
+  status: string;
+  priority: string;
+}
+
+interface StageBase<N extends LineageStageName, S> {
+  stage: N;
+  /** When the stage's event occurred (envelope occurredAt), ISO 8601. */
+  at: string;
+  eventId: string;
+  source: string;
+  /** ms since the previous stage present in the timeline; null for the first. */
+  sincePreviousMs: number | null;
+  /** ms since the received stage; null when the study.received event is not (yet) recorded. */
+  sinceArrivalMs: number | null;
+  /** More events of the same stage in this trace (redecisions, amendments); the timeline shows the first. */
+  repeats: number;
+  /** null when the stage rows could not be found (should not happen: they are written with the event). */
+  summary: S | null;
+}
+
+export type LineageStage =
+  | StageBase<'received', ReceivedSummary>
+  | StageBase<'inference', InferenceSummary>
+  | StageBase<'priority', PrioritySummary>
+  | StageBase<'report', ReportSummary>;
+
+/** The audited timeline of one study under one trace. */
+export interface Lineage {
+  traceId: string;
+  studyInstanceUid: string;
+  /** All four stages are present. */
+  complete: boolean;
+  stages: LineageStage[];
+  missing: LineageStageName[];
+  /** Earlier or later traces of the same study (a re-sent study starts a new trace). */
+  otherTraceIds: string[];
+}
+
+export type LineageQuery = { traceId: string } | { studyInstanceUid: string };
+
+export interface RecordResult {
+  duplicate: boolean;
+}
