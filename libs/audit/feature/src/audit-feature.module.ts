@@ -1,0 +1,29 @@
+import { Module } from '@nestjs/common';
+import { AuditDataModule, type AuditDataOptions } from '@triage/audit-data-access';
+import type { MeshConfig } from '@triage/config';
+import { HealthRegistry, MESH_CONFIG, ROOT_LOGGER } from '@triage/nest-platform';
+import type { Logger } from '@triage/observability';
+import { AuditMessageController } from './audit.message.controller';
+import { AuditService } from './audit.service';
+import { LineageHttpController } from './lineage.http.controller';
+
+/**
+ * The audit service: consumes the four thin-flow events into the audit store and serves lineage over
+ * HTTP. The store follows MESH_CONFIG (PostgreSQL when DATABASE_URL is set, else PGlite in DATA_DIR/db)
+ * and reports readiness as `database`.
+ */
+@Module({
+  imports: [
+    AuditDataModule.forRoot({
+      inject: [MESH_CONFIG, HealthRegistry, ROOT_LOGGER],
+      useFactory: (config: MeshConfig, health: HealthRegistry, logger: Logger): AuditDataOptions => ({
+        database: config,
+        registerReadiness: (name, check) => health.register(name, check),
+        logger,
+      }),
+    }),
+  ],
+  controllers: [AuditMessageController, LineageHttpController],
+  providers: [AuditService],
+})
+export class AuditFeatureModule {}

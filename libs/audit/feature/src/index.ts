@@ -1,0 +1,5 @@
+export * from './audit-feature.module';
+export * from './audit.service';
+export * from './audit.message.controller';
+export * from './lineage.http.controller';
+export * from './lineage.exception';
