@@ -105,6 +105,24 @@ describe('audit store on the real PostgreSQL', () => {
     expect(Number(findings.rows[0].n)).toBe(2);
   });
 
+  it('keeps instants exact when the session would default to another time zone', async () => {
+    const url = new URL(DATABASE_URL);
+    url.searchParams.set('options', '-c TimeZone=America/New_York');
+    const other = await createPrismaClient({ DATABASE_URL: url.toString() });
+    try {
+      const flow = buildThinFlowEnvelopes({ start: new Date('2025-06-01T12:34:56.789Z') });
+      await new AuditRepository(other.prisma).record(flow.received, EVENTS.studyReceived.topic);
+      const row = await other.prisma.auditEvent.findUnique({ where: { eventId: flow.received.eventId } });
+      expect(row?.occurredAt.toISOString()).toBe('2025-06-01T12:34:56.789Z');
+      const raw = await sql.query<{ t: string }>("SELECT to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') AS t FROM audit_event WHERE event_id = $1", [
+        flow.received.eventId,
+      ]);
+      expect(raw.rows[0].t).toBe('2025-06-01 12:34:56.789');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('accepts two different study.received events of one new study arriving at once', async () => {
     const a = buildThinFlowEnvelopes();
     const b = buildThinFlowEnvelopes({ studyInstanceUid: a.studyInstanceUid, start: new Date(Date.now() + 5_000) });

@@ -67,7 +67,9 @@ function prioritySummary(p: PriorityDecision | null): PrioritySummary | null {
 }
 
 function reportSummary(r: Report | null): ReportSummary | null {
-  return r ? { reportId: r.reportId, status: r.status, priority: r.priority } : null;
+  return r
+    ? { reportId: r.reportId, status: r.status, priority: r.priority, diagnosticReport: r.resource as Record<string, unknown> }
+    : null;
 }
 
 /**

@@ -28,6 +28,8 @@ export interface ReportSummary {
   reportId: string;
   status: string;
   priority: string;
+  /** The FHIR R4 DiagnosticReport exactly as it was emitted (contains the patient reference). */
+  diagnosticReport: Record<string, unknown>;
 }
 
 interface StageBase<N extends LineageStageName, S> {

@@ -8,7 +8,7 @@ import { DriverAdapterError, type SqlDriverAdapter, type SqlMigrationAwareDriver
 import type * as PGliteAdapterModule from 'pglite-prisma-adapter';
 import type pg from 'pg';
 import { PGLITE_MEMORY, type DatabaseTarget } from './database-target';
-import { createNameAsTextPool } from './pg-name-oid.fix';
+import { createAdapterPool } from './pg-pool.fix';
 
 /** A Prisma driver adapter factory plus the handle that closes the driver underneath it. */
 export interface DriverHandle {
@@ -129,7 +129,7 @@ class NameAsTextPgFactory implements SqlMigrationAwareDriverAdapterFactory {
   private readonly inner: PrismaPg;
 
   constructor(private readonly url: string) {
-    this.pool = createNameAsTextPool(url);
+    this.pool = createAdapterPool(url);
     this.inner = new PrismaPg(this.pool, { schema: new URL(url).searchParams.get('schema') ?? undefined });
   }
 
@@ -139,9 +139,9 @@ class NameAsTextPgFactory implements SqlMigrationAwareDriverAdapterFactory {
 
   async connectToShadowDb(): Promise<SqlDriverAdapter> {
     const database = `prisma_migrate_shadow_db_${randomUUID()}`;
-    const admin = createNameAsTextPool(this.url, { max: 1 });
+    const admin = createAdapterPool(this.url, { max: 1 });
     await admin.query(`CREATE DATABASE "${database}"`);
-    const shadowPool = createNameAsTextPool(this.url, { max: 2, database });
+    const shadowPool = createAdapterPool(this.url, { max: 2, database });
     const adapter = await new PrismaPg(shadowPool, { disposeExternalPool: true }).connect();
     const dispose = adapter.dispose.bind(adapter);
     adapter.dispose = async () => {

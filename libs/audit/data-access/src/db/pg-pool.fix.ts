@@ -56,14 +56,18 @@ export class NameAsTextClient extends pg.Client {}
 };
 
 /**
- * A pg Pool for Prisma's adapter whose connections present `name` columns as text. The URL is parsed
+ * The pg Pool behind Prisma's adapter: catalog types presented as text (see presentNameAsText), session
+ * time zone UTC, and idle connections that let a CLI process exit. The URL is parsed
  * into discrete settings because PrismaPg derives the shadow database's pool as `{ ...options, database }`,
  * and a `connectionString` would override that `database`, pointing `migrate diff` at the real one.
  */
-export function createNameAsTextPool(connectionString: string, opts: { max?: number; database?: string } = {}): pg.Pool {
+export function createAdapterPool(connectionString: string, opts: { max?: number; database?: string } = {}): pg.Pool {
   const { connectionString: _ignored, ...settings } = parseIntoClientConfig(connectionString) as pg.ClientConfig & Record<string, unknown>;
   delete settings.schema;
   if (opts.database) settings.database = opts.database;
+  // @prisma/adapter-pg reads timestamptz text as if it were UTC (it replaces the offset with +00:00), so
+  // the session must be UTC whatever the server's or the URL's TimeZone; a later -c wins.
+  settings.options = [settings.options, '-c TimeZone=UTC'].filter(Boolean).join(' ');
   // allowExitOnIdle: the Prisma CLI never ends its pool; idle connections must not hold the process open.
   return new pg.Pool({ ...settings, max: opts.max ?? 10, allowExitOnIdle: true, Client: NameAsTextClient });
 }
