@@ -63,7 +63,12 @@ describe('AuditRepository (PGlite in memory, real migrations)', () => {
       ],
     });
     expect(priority.stage === 'priority' && priority.summary).toMatchObject({ priority: 'critical', ruleSetVersion: 'rules-1', reasons: [{ ruleId: 'critical-finding' }] });
-    expect(report.stage === 'report' && report.summary).toEqual({ reportId: 'dr-1', status: 'preliminary', priority: 'critical' });
+    expect(report.stage === 'report' && report.summary).toEqual({
+      reportId: 'dr-1',
+      status: 'preliminary',
+      priority: 'critical',
+      diagnosticReport: flow.report.payload.diagnosticReport,
+    });
 
     const byStudy = await repo.lineage({ studyInstanceUid: flow.studyInstanceUid });
     expect(byStudy).toEqual(lineage);
