@@ -67,7 +67,6 @@ export async function bootstrapMesh(opts: BootstrapOptions): Promise<RunningMesh
   class RootModule {}
 
   const app = await NestFactory.create(RootModule, { logger: new PinoNestLogger(logger), abortOnError: false });
-  app.enableShutdownHooks();
   app.connectMicroservice(
     {
       strategy: new MeshServer({
@@ -100,7 +99,7 @@ export async function bootstrapMesh(opts: BootstrapOptions): Promise<RunningMesh
 
 /** Entry point of a service process: starts it, or prints why it could not start and exits non-zero. */
 export function runService(opts: BootstrapOptions): Promise<RunningMesh | undefined> {
-  return bootstrapMesh(opts).catch((err: unknown) => {
+  return bootstrapMesh(opts).then(exitOnSignal, (err: unknown) => {
     // Config errors list every problem; anything else is reported by name and message only (no payloads).
     const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: 'start-up failed', reason: text })}\n`);
@@ -108,4 +107,29 @@ export function runService(opts: BootstrapOptions): Promise<RunningMesh | undefi
     setTimeout(() => process.exit(1), 100).unref();
     return undefined;
   });
+}
+
+/**
+ * SIGTERM/SIGINT: stop consuming, finish in-flight handlers, close HTTP and the bus, then exit 0, so an
+ * orchestrator sees a clean stop. A second signal, or a close that takes over 25 s, exits at once.
+ */
+function exitOnSignal(mesh: RunningMesh): RunningMesh {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    mesh.logger.info({ signal }, 'stopping');
+    const force = setTimeout(() => process.exit(1), 25_000);
+    force.unref();
+    mesh.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        mesh.logger.error({ reason: err instanceof Error ? err.message : String(err) }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  return mesh;
 }
