@@ -24,9 +24,9 @@ declare -A STEP_CMD=(
   [migrate]="npx nx run audit-data-access:db-migrate"
   [models]="npx nx run inference-feature:build-models"
   [lint]="npx nx run-many -t lint"
-  [unit]="npx nx run-many -t test"
-  [integration]="npx jest -c jest.integration.config.js"
-  [e2e]="npx jest -c jest.e2e.config.js"
+  [unit]="npx jest -c jest.unit.config.js --json --outputFile=var/test-results/unit.json"
+  [integration]="npx jest -c jest.integration.config.js --json --outputFile=var/test-results/integration.json"
+  [e2e]="npx jest -c jest.e2e.config.js --json --outputFile=var/test-results/e2e.json"
 )
 # Upper bounds (seconds) against a hung step; a normal full run is well under 20 minutes.
 declare -A STEP_TIMEOUT=([migrate]=300 [models]=600 [lint]=900 [unit]=900 [integration]=1200 [e2e]=1200)
@@ -40,9 +40,27 @@ done
 
 services_started=0
 child=0
+rm -rf var/test-results && mkdir -p var/test-results
 summary=()
 failed=0
 run_started=$SECONDS
+
+# The test counts of every jest tier that ran, ending in one plain 'N passed, N failed' line (CI reads it).
+print_counts() {
+  node -e '
+    const fs = require("fs");
+    let passed = 0, failed = 0, skipped = 0, found = 0;
+    for (const tier of ["unit", "integration", "e2e"]) {
+      const f = `var/test-results/${tier}.json`;
+      if (!fs.existsSync(f)) continue;
+      const r = JSON.parse(fs.readFileSync(f, "utf8"));
+      found++;
+      passed += r.numPassedTests; failed += r.numFailedTests + (r.numRuntimeErrorTestSuites || 0); skipped += r.numPendingTests;
+      console.log(`  ${tier.padEnd(12)} ${r.numPassedTests} passed, ${r.numFailedTests} failed in ${r.numTotalTestSuites} suites`);
+    }
+    if (found) console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
+  ' || true
+}
 
 cleanup() {
   local rc=$?
@@ -55,6 +73,7 @@ cleanup() {
     echo "== stopping the services this run started" >&2
     bash tools/test/services.sh stop || true
   fi
+  print_counts
   exit "$rc"
 }
 trap cleanup EXIT
