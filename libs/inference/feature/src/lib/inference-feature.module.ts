@@ -12,7 +12,7 @@ import { ModelRegistry } from './model-registry.service';
   controllers: [InferenceMessageController],
   providers: [
     { provide: INFERENCE_OPTIONS, useFactory: (config: MeshConfig) => loadInferenceOptions(process.env, config), inject: [MESH_CONFIG] },
-    { provide: INSTANCE_SOURCE, useFactory: (o: InferenceOptions) => new DicomwebInstanceSource(o.fetchTimeoutMs), inject: [INFERENCE_OPTIONS] },
+    { provide: INSTANCE_SOURCE, useFactory: (o: InferenceOptions) => new DicomwebInstanceSource(o.fetchTimeoutMs, o.allowedOrigins), inject: [INFERENCE_OPTIONS] },
     ModelRegistry,
     InferenceService,
   ],

@@ -10,6 +10,8 @@ const EnvSchema = z.object({
   INFERENCE_FETCH_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
   INFERENCE_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   MODELS_MANIFESTS_DIR: z.string().min(1).default('models/manifests'),
+  /** Comma-separated origins pixels may be fetched from; defaults to INGEST_PUBLIC_URL's origin when that is set. */
+  INFERENCE_DICOMWEB_ALLOWED_ORIGINS: z.string().optional(),
 });
 
 export interface InferenceOptions {
@@ -24,10 +26,12 @@ export interface InferenceOptions {
   /** Instance retrievals at once per study. */
   fetchConcurrency: number;
   fetchTimeoutMs: number;
+  /** Origins WADO-RS retrieval may reach; empty means any (embedded and local development). */
+  allowedOrigins: string[];
 }
 
 /** Reads the inference settings from the environment (validated) and the mesh configuration. */
-export function loadInferenceOptions(env: NodeJS.ProcessEnv, config: Pick<MeshConfig, 'MODELS_DIR'>): InferenceOptions {
+export function loadInferenceOptions(env: NodeJS.ProcessEnv, config: Pick<MeshConfig, 'MODELS_DIR' | 'INGEST_PUBLIC_URL'>): InferenceOptions {
   const picked = Object.fromEntries(Object.keys(EnvSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
   const parsed = EnvSchema.safeParse(picked);
   if (!parsed.success) {
@@ -41,5 +45,17 @@ export function loadInferenceOptions(env: NodeJS.ProcessEnv, config: Pick<MeshCo
     maxConcurrentRuns: e.INFERENCE_CONCURRENCY,
     fetchConcurrency: e.INFERENCE_FETCH_CONCURRENCY,
     fetchTimeoutMs: e.INFERENCE_FETCH_TIMEOUT_MS,
+    allowedOrigins: allowedOrigins(e.INFERENCE_DICOMWEB_ALLOWED_ORIGINS, config.INGEST_PUBLIC_URL),
   };
+}
+
+function allowedOrigins(list: string | undefined, ingestPublicUrl: string | undefined): string[] {
+  const raw = list ? list.split(',').map((o) => o.trim()).filter(Boolean) : ingestPublicUrl ? [ingestPublicUrl] : [];
+  return raw.map((o) => {
+    try {
+      return new URL(o).origin;
+    } catch {
+      throw new Error(`invalid inference configuration: INFERENCE_DICOMWEB_ALLOWED_ORIGINS: ${o} is not a URL origin`);
+    }
+  });
 }

@@ -67,6 +67,19 @@ describe('DicomwebInstanceSource', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  it('refuses to fetch from an origin outside the allow-list, without retry and without a request', async () => {
+    const before = srv.accepts.length;
+    const source = new DicomwebInstanceSource(2000, ['http://ingest.example:8080']);
+    await expect(source.retrieve(ref('1.2.3.4.5'))).rejects.toMatchObject({
+      code: 'RETRIEVE_FAILED',
+      retryable: false,
+      message: expect.stringContaining('not in INFERENCE_DICOMWEB_ALLOWED_ORIGINS'),
+    });
+    expect(srv.accepts.length).toBe(before);
+    const allowed = new DicomwebInstanceSource(2000, [new URL(srv.base).origin]);
+    expect(Buffer.from(await allowed.retrieve(ref('1.2.3.4.5'))).equals(payload)).toBe(true);
+  });
+
   it('takes the DICOMweb base from the study URL', () => {
     expect(dicomwebBase('http://127.0.0.1:8080/dicomweb/studies/1.2.3')).toBe('http://127.0.0.1:8080/dicomweb');
     expect(() => dicomwebBase('http://127.0.0.1:8080/other')).toThrow(/studies/);

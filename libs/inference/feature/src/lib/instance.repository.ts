@@ -44,7 +44,14 @@ function transient(status: number): boolean {
 export class DicomwebInstanceSource implements InstanceSource {
   private readonly clients = new Map<string, api.DICOMwebClient>();
 
-  constructor(private readonly timeoutMs: number) {
+  /**
+   * @param allowedOrigins origins (scheme://host:port) the service may fetch from; empty allows any. The
+   *   URL comes from an event, so without this a forged event could make the service fetch from anywhere.
+   */
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly allowedOrigins: readonly string[] = [],
+  ) {
     installXmlHttpRequest();
   }
 
@@ -70,7 +77,19 @@ export class DicomwebInstanceSource implements InstanceSource {
   }
 
   async retrieve(ref: InstanceRef): Promise<Uint8Array> {
-    const client = this.client(dicomwebBase(ref.retrieveUrl));
+    const base = dicomwebBase(ref.retrieveUrl);
+    if (this.allowedOrigins.length > 0) {
+      let origin = '';
+      try {
+        origin = new URL(base).origin;
+      } catch {
+        throw new InferenceException('RETRIEVE_FAILED', 'retrieveUrl is not a URL');
+      }
+      if (!this.allowedOrigins.includes(origin)) {
+        throw new InferenceException('RETRIEVE_FAILED', `retrieveUrl origin ${origin} is not in INFERENCE_DICOMWEB_ALLOWED_ORIGINS`);
+      }
+    }
+    const client = this.client(base);
     let body: unknown;
     try {
       body = await client.retrieveInstance({
