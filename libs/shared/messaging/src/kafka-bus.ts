@@ -1,6 +1,6 @@
 import type { WireMessage } from '@triage/contracts';
 import type { Logger } from '@triage/observability';
-import { Kafka, logLevel, type Consumer, type IHeaders, type KafkaConfig, type LogEntry, type Producer, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Consumer, type IHeaders, type KafkaConfig, type LogEntry, type Producer, type SASLOptions } from 'kafkajs';
 import type { EventBus, InboundMessage, Subscription } from './bus';
 
 export interface KafkaBusOptions {
@@ -51,6 +51,9 @@ export class KafkaEventBus implements EventBus {
   private flushing = false;
   private readonly pending: Array<{ topic: string; messages: WireMessage[]; resolve: () => void; reject: (err: unknown) => void }> = [];
   private crashed: string | undefined;
+  /** Consumer groups that have not yet joined for the first time (readiness waits for them). */
+  private readonly notYetJoined = new Set<string>();
+  private admin: Admin | undefined;
 
   constructor(private readonly opts: KafkaBusOptions) {
     const config: KafkaConfig = {
@@ -126,6 +129,8 @@ export class KafkaEventBus implements EventBus {
       heartbeatInterval: 3_000,
       allowAutoTopicCreation: false,
     });
+    this.notYetJoined.add(sub.groupId);
+    consumer.on(consumer.events.GROUP_JOIN, () => this.notYetJoined.delete(sub.groupId));
     consumer.on(consumer.events.CRASH, (e) => {
       if (!e.payload.restart) this.crashed = `consumer ${sub.groupId} crashed`;
     });
@@ -158,6 +163,8 @@ export class KafkaEventBus implements EventBus {
   }
 
   async disconnect(): Promise<void> {
+    await this.admin?.disconnect().catch(() => undefined);
+    this.admin = undefined;
     await Promise.allSettled(this.consumers.map((c) => c.disconnect()));
     this.consumers.length = 0;
     if (this.connected) await this.producer.disconnect();
@@ -167,12 +174,19 @@ export class KafkaEventBus implements EventBus {
   async checkHealth(): Promise<void> {
     if (!this.connected) throw new Error('kafka producer not connected');
     if (this.crashed) throw new Error(this.crashed);
-    const admin = this.kafka.admin();
-    await admin.connect();
+    if (this.notYetJoined.size > 0) throw new Error(`consumer group(s) not joined yet: ${[...this.notYetJoined].join(', ')}`);
+    // One admin connection, kept: a probe every few seconds should not open a new connection each time.
     try {
-      await admin.describeCluster();
-    } finally {
-      await admin.disconnect();
+      if (!this.admin) {
+        this.admin = this.kafka.admin();
+        await this.admin.connect();
+      }
+      await this.admin.describeCluster();
+    } catch (err) {
+      const admin = this.admin;
+      this.admin = undefined;
+      await admin?.disconnect().catch(() => undefined);
+      throw err;
     }
   }
 }

@@ -31,7 +31,7 @@ export function modelFixture(): { dir: string; options: InferenceOptions; cleanu
   cpSync(builtModels(), modelsDir, { recursive: true });
   return {
     dir,
-    options: { manifestsDir, modelsDir, intraOpNumThreads: 1, maxConcurrentRuns: 1, fetchConcurrency: 4, fetchTimeoutMs: 5000 },
+    options: { manifestsDir, modelsDir, intraOpNumThreads: 1, maxConcurrentRuns: 1, fetchConcurrency: 4, fetchTimeoutMs: 5000, allowedOrigins: [] },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
