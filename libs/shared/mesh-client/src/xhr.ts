@@ -1,4 +1,4 @@
-/** dicomweb-client speaks XMLHttpRequest; Node has none, so the xhr2 implementation is installed once. */
+/** dicomweb-client speaks XMLHttpRequest; Node has none, so xhr2's is installed once, globally (any dicomweb-client user in Node calls this). */
 export function ensureXmlHttpRequest(): void {
   const g = globalThis as { XMLHttpRequest?: unknown };
   if (!g.XMLHttpRequest) {

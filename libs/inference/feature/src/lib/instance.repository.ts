@@ -1,3 +1,4 @@
+import { ensureXmlHttpRequest } from '@triage/mesh-client';
 import { api } from 'dicomweb-client';
 import { InferenceException } from './inference.exception';
 
@@ -15,18 +16,6 @@ export interface InstanceSource {
 }
 
 export const INSTANCE_SOURCE = Symbol('INSTANCE_SOURCE');
-
-let xhrInstalled = false;
-
-/** dicomweb-client speaks XMLHttpRequest; Node has none, so xhr2's is installed once, globally. */
-export function installXmlHttpRequest(): void {
-  if (xhrInstalled || typeof (globalThis as { XMLHttpRequest?: unknown }).XMLHttpRequest === 'function') {
-    xhrInstalled = true;
-    return;
-  }
-  (globalThis as { XMLHttpRequest?: unknown }).XMLHttpRequest = require('xhr2');
-  xhrInstalled = true;
-}
 
 /** The DICOMweb base of a study URL: everything before `/studies/`. */
 export function dicomwebBase(retrieveUrl: string): string {
@@ -52,7 +41,7 @@ export class DicomwebInstanceSource implements InstanceSource {
     private readonly timeoutMs: number,
     private readonly allowedOrigins: readonly string[] = [],
   ) {
-    installXmlHttpRequest();
+    ensureXmlHttpRequest();
   }
 
   private client(base: string): api.DICOMwebClient {
