@@ -8,6 +8,7 @@ import { createLogger, type Logger } from '@triage/observability';
 import { MeshServer } from './mesh.server';
 import { MeshPlatformModule } from './platform.module';
 import { PinoNestLogger } from './pino-nest.logger';
+import { requestLogMiddleware } from './request-log.middleware';
 import { RuntimeInfo } from './runtime-info';
 
 export interface FeatureContext {
@@ -24,6 +25,8 @@ export interface BootstrapOptions {
   env?: NodeJS.ProcessEnv;
   /** Replaces the config-chosen bus (tests). */
   bus?: EventBus;
+  /** Replaces the config-made logger (tests that read what was logged). */
+  logger?: Logger;
 }
 
 export interface RunningMesh {
@@ -55,7 +58,7 @@ export function createBus(config: MeshConfig, logger: Logger): EventBus {
  */
 export async function bootstrapMesh(opts: BootstrapOptions): Promise<RunningMesh> {
   const config = loadConfig(opts.env ?? process.env);
-  const logger = createLogger({ service: opts.services.length === 1 ? opts.services[0] : 'mesh', level: config.LOG_LEVEL });
+  const logger = opts.logger ?? createLogger({ service: opts.services.length === 1 ? opts.services[0] : 'mesh', level: config.LOG_LEVEL });
   logger.info({ config: describeConfig(config), services: opts.services }, 'starting');
   const bus = opts.bus ?? createBus(config, logger);
   await bus.connect();
@@ -67,6 +70,7 @@ export async function bootstrapMesh(opts: BootstrapOptions): Promise<RunningMesh
   class RootModule {}
 
   const app = await NestFactory.create(RootModule, { logger: new PinoNestLogger(logger), abortOnError: false });
+  app.use(requestLogMiddleware(logger));
   app.connectMicroservice(
     {
       strategy: new MeshServer({

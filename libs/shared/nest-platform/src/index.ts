@@ -9,3 +9,4 @@ export * from './platform.module';
 export * from './pino-nest.logger';
 export * from './runtime-info';
 export * from './bootstrap';
+export * from './request-log.middleware';

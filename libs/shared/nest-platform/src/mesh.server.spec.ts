@@ -100,8 +100,9 @@ describe('MeshServer over the in-process bus', () => {
       services: ['audit', 'reporting'],
       modules: () => [TestFeatureModule],
       defaultPort: 0,
-      env: { MESH_MODE: 'embedded', HTTP_PORT: '0', LOG_LEVEL: 'silent', CONSUMER_MAX_ATTEMPTS: '3', CONSUMER_RETRY_BASE_MS: '5' },
+      env: { MESH_MODE: 'embedded', HTTP_PORT: '0', LOG_LEVEL: 'debug', CONSUMER_MAX_ATTEMPTS: '3', CONSUMER_RETRY_BASE_MS: '5' },
       bus,
+      logger,
     });
     expect(loadConfig({}).MESH_MODE).toBe('embedded');
   });
@@ -178,6 +179,17 @@ describe('MeshServer over the in-process bus', () => {
     const all = logLines.join('\n');
     expect(all).not.toContain('SECRET-PATIENT-ID');
     expect(all).not.toContain('SECRET^NAME');
+  });
+
+  it('logs each HTTP request under the caller traceparent, without its query string', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    logLines.length = 0;
+    const res = await fetch(`${mesh.url}/nowhere?PatientName=SECRET%5ENAME`, { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('traceparent')).toContain(traceId);
+    const line = logLines.map((l) => JSON.parse(l)).find((l) => l.component === 'http');
+    expect(line).toMatchObject({ method: 'GET', path: '/nowhere', status: 404, traceId });
+    expect(logLines.join('')).not.toContain('SECRET');
   });
 
   it('answers liveness and readiness over HTTP', async () => {
