@@ -1,7 +1,8 @@
 // The production build as the container runs it: dist/ beside node_modules and models/, started with plain
 // node (no TypeScript at run time), plus the two commands the Helm hook Jobs run from the same image.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertKafkaReachable, assertPostgresReachable, freePort, kafkaBrokers, repoRoot, testDatabaseUrl, uniqueSuffix, waitFor } from '@triage/testing';
@@ -19,6 +20,8 @@ describe('production build (tools/build/build.ts)', () => {
     await build(join(app, 'dist'));
     symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'));
     symlinkSync(join(ROOT, 'models'), join(app, 'models'));
+    // What deploy/Dockerfile writes for --build-arg SERVICE=routing.
+    writeFileSync(join(app, 'dist/entrypoint.js'), "require('./apps/routing/src/main.js');\n");
   }, 120_000);
 
   afterAll(() => {
@@ -37,10 +40,23 @@ describe('production build (tools/build/build.ts)', () => {
     expect(spawnSync('find', [join(app, 'dist'), '-name', '*.spec.js'], { encoding: 'utf8' }).stdout).toBe('');
   });
 
-  it.each(['routing', 'mesh'])('node dist/apps/%s/src/main.js starts (embedded mode) and answers /health/live', async (svc) => {
+  it('requires only production dependencies and Node built-ins (the runtime image has no devDependencies)', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const found = spawnSync('grep', ['-rhoE', 'require\\("[^./][^"]*"\\)', join(app, 'dist')], { encoding: 'utf8' }).stdout;
+    const packages = new Set(found.split('\n').filter(Boolean).map((r) => /require\("((?:@[^/"]+\/)?[^/"]+)/.exec(r)![1]));
+    expect(packages.size).toBeGreaterThan(10);
+    const extra = [...packages].filter((p) => !(p in pkg.dependencies) && !builtinModules.includes(p.replace(/^node:/, '')));
+    expect(extra).toEqual([]);
+  });
+
+  it.each([
+    ['routing', 'dist/apps/routing/src/main.js'],
+    ['mesh', 'dist/apps/mesh/src/main.js'],
+    ['image', 'dist/entrypoint.js'],
+  ])('%s: node %s starts (embedded mode) and answers /health/live', async (svc, entry) => {
     const port = await freePort();
     const output: string[] = [];
-    const child = spawn(process.execPath, [`dist/apps/${svc}/src/main.js`], {
+    const child = spawn(process.execPath, [entry], {
       cwd: app,
       env: { PATH: process.env.PATH, NODE_ENV: 'production', HTTP_PORT: String(port), DATA_DIR: join(app, `var-${svc}`), LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
