@@ -1,3 +1,5 @@
 export * from './rule-set.schema';
 export * from './default-rule-set';
 export * from './priority-engine';
+export * from './sla.schema';
+export * from './sla';

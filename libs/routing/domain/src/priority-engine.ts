@@ -13,7 +13,9 @@ export interface PriorityDecision {
   ruleSetVersion: string;
 }
 
-const RANK: Record<Priority, number> = { routine: 0, urgent: 1, critical: 2 };
+/** Priority order for comparisons: higher is read sooner. */
+export const PRIORITY_RANK: Record<Priority, number> = { routine: 0, urgent: 1, critical: 2 };
+const RANK = PRIORITY_RANK;
 
 /** Age in whole years at `on`, or undefined when the birth date is unknown. */
 export function ageInYears(birthDate: string | undefined, on: Date): number | undefined {

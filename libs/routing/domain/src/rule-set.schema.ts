@@ -1,5 +1,6 @@
 import { PrioritySchema } from '@triage/contracts';
 import { z } from 'zod';
+import { ServiceLevelsSchema } from './sla.schema';
 
 /** Conditions over one AI finding; a rule with a finding condition fires once per matching finding. */
 const FindingCondition = z
@@ -42,6 +43,8 @@ export const RuleSetSchema = z
     rules: z.array(RuleSchema).min(1),
     /** Reason given when no rule fires. */
     fallback: z.object({ priority: PrioritySchema, score: z.number(), reason: z.string() }).strict(),
+    /** Waiting-time service levels; DEFAULT_SERVICE_LEVELS when absent. */
+    serviceLevels: ServiceLevelsSchema.optional(),
   })
   .strict()
   .superRefine((rs, ctx) => {
