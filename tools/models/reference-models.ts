@@ -124,6 +124,83 @@ function cxrGraph(): GraphSpec {
   };
 }
 
+/**
+ * Drop-in proof for the conventions of public chest X-ray classifiers (e.g. the 18-label models of
+ * TorchXRayVision): input 1x1x224x224 scaled to [-1024, 1024], 18 logits read through a sigmoid.
+ * The weights are a fixed formula over four regional means: deterministic, not trained.
+ */
+export const CXR18 = {
+  id: 'cxr18-convention-reference',
+  version: '1.0.0',
+  size: 224,
+  labels: [
+    'Atelectasis',
+    'Consolidation',
+    'Infiltration',
+    'Pneumothorax',
+    'Edema',
+    'Emphysema',
+    'Fibrosis',
+    'Effusion',
+    'Pneumonia',
+    'Pleural_Thickening',
+    'Cardiomegaly',
+    'Nodule',
+    'Mass',
+    'Hernia',
+    'Lung Lesion',
+    'Fracture',
+    'Lung Opacity',
+    'Enlarged Cardiomediastinum',
+  ],
+  features: 4,
+} as const;
+
+/** Weight of feature i for label j: a fixed, bounded formula so the bytes never change. */
+function cxr18Weight(i: number, j: number): number {
+  return Math.round(Math.sin((i + 1) * (j + 3)) * 1500) / 1000;
+}
+
+function cxr18Graph(): GraphSpec {
+  const { size, labels, features } = CXR18;
+  const n = labels.length;
+  const right = regionMean('right_lung', CXR.rightLung);
+  const left = regionMean('left_lung', CXR.leftLung);
+  const med = regionMean('mediastinum', CXR.mediastinum);
+  const weights: number[] = [];
+  for (let i = 0; i < features; i++) for (let j = 0; j < n; j++) weights.push(cxr18Weight(i, j));
+  const bias = Array.from({ length: n }, (_, j) => -1 + (j % 5) * 0.25);
+  return {
+    name: 'cxr18_convention_reference',
+    doc:
+      'REFERENCE MODEL, NOT FOR CLINICAL USE. Public chest X-ray classifier conventions (1x1x224x224 in ' +
+      '[-1024, 1024], 18 logits for sigmoid); a fixed linear map of four regional means, not trained.',
+    input: { name: 'img', shape: [1, 1, size, size] },
+    output: { name: 'logits', shape: [1, n] },
+    initializers: [
+      int64Tensor('hw_axes', [2], [2, 3]),
+      ...right.initializers,
+      ...left.initializers,
+      ...med.initializers,
+      int64Tensor('feature_shape', [2], [1, 1]),
+      floatTensor('scale', [], [1 / 1024]),
+      floatTensor('W', [features, n], weights),
+      floatTensor('B', [n], bias),
+    ],
+    nodes: [
+      node('Identity', ['img'], ['image']),
+      ...right.nodes,
+      ...left.nodes,
+      ...med.nodes,
+      node('ReduceMean', ['image'], ['global_mean'], { axes: [1, 2, 3], keepdims: 1 }),
+      ...['right_lung_mean', 'left_lung_mean', 'mediastinum_mean', 'global_mean'].map((m) => node('Reshape', [m, 'feature_shape'], [`${m}_2d`])),
+      node('Concat', ['right_lung_mean_2d', 'left_lung_mean_2d', 'mediastinum_mean_2d', 'global_mean_2d'], ['features_raw'], { axis: 1 }),
+      node('Mul', ['features_raw', 'scale'], ['features']),
+      node('Gemm', ['features', 'W', 'B'], ['logits']),
+    ],
+  };
+}
+
 export const REFERENCE_MODELS: readonly ReferenceModel[] = [
   {
     id: HEAD_CT.id,
@@ -136,5 +213,11 @@ export const REFERENCE_MODELS: readonly ReferenceModel[] = [
     version: CXR.version,
     file: `${CXR.id}-${CXR.version}.onnx`,
     build: () => encodeModel(cxrGraph(), CXR.version),
+  },
+  {
+    id: CXR18.id,
+    version: CXR18.version,
+    file: `${CXR18.id}-${CXR18.version}.onnx`,
+    build: () => encodeModel(cxr18Graph(), CXR18.version),
   },
 ];

@@ -1,86 +1,19 @@
-import { EVENTS, InferenceCompletedV1, type Envelope, type StudyReceived } from '@triage/contracts';
+import { InferenceCompletedV1 } from '@triage/contracts';
 import { chestXrayVariant } from '@triage/inference-domain';
 import { HealthRegistry } from '@triage/nest-platform';
-import { generateChestXrayStudy, generateHeadCtStudy, newUuidUid } from '@triage/samples';
-import { createHash, randomUUID } from 'node:crypto';
+import { generateChestXrayStudy, generateHeadCtStudy } from '@triage/samples';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InferenceException } from './inference.exception';
 import { InferenceService } from './inference.service';
-import type { InstanceRef, InstanceSource } from './instance.repository';
 import { capturingLogger, modelFixture, RecordingPublisher } from './model-fixture.spec-helper';
 import { ModelRegistry } from './model-registry.service';
+import { MemorySource, studyEnvelope, type SeriesSpec } from './study-fixture.spec-helper';
 
 const CT = '1.2.840.10008.5.1.4.1.1.2';
 const DX = '1.2.840.10008.5.1.4.1.1.1.1';
 const RLE_FILE = join(__dirname, '../../../../../../shared/data/dicom/MR_small_RLE.dcm');
-
-/** In-memory DICOMweb: instances by SOPInstanceUID; counts retrievals. */
-class MemorySource implements InstanceSource {
-  readonly files = new Map<string, Uint8Array>();
-  calls = 0;
-  failWith?: Error;
-  async retrieve(ref: InstanceRef): Promise<Uint8Array> {
-    this.calls += 1;
-    if (this.failWith) throw this.failWith;
-    const f = this.files.get(ref.sopInstanceUid);
-    if (!f) throw new InferenceException('RETRIEVE_FAILED', `HTTP 404 for ${ref.sopInstanceUid}`);
-    return f;
-  }
-}
-
-interface SeriesSpec {
-  modality: string;
-  bodyPart: string;
-  sopClassUid: string;
-  files: Uint8Array[];
-  transferSyntaxUid?: string;
-}
-
-function studyEnvelope(source: MemorySource, seriesSpecs: SeriesSpec[]): Envelope<StudyReceived> {
-  const studyUid = newUuidUid();
-  const series = seriesSpecs.map((s) => {
-    const instances = s.files.map((file, i) => {
-      const sop = newUuidUid();
-      source.files.set(sop, file);
-      return {
-        sopInstanceUid: sop,
-        sopClassUid: s.sopClassUid,
-        transferSyntaxUid: s.transferSyntaxUid ?? '1.2.840.10008.1.2.1',
-        instanceNumber: i + 1,
-        sizeBytes: file.byteLength,
-        sha256: createHash('sha256').update(file).digest('hex'),
-      };
-    });
-    return { seriesInstanceUid: newUuidUid(), modality: s.modality, bodyPart: s.bodyPart, instances };
-  });
-  const payload: StudyReceived = {
-    study: {
-      studyInstanceUid: studyUid,
-      accessionNumber: 'ACC0001',
-      modalities: [...new Set(seriesSpecs.map((s) => s.modality))],
-      bodyPart: seriesSpecs[0].bodyPart,
-      patient: { id: 'DEMO-0001', name: 'DEMO^HEAD BLEED', birthDate: '1958-04-12', sex: 'M' },
-      context: { patientClass: 'emergency', orderPriority: 'stat' },
-      receivedAt: new Date().toISOString(),
-    },
-    series,
-    instanceCount: series.reduce((n, s) => n + s.instances.length, 0),
-    origin: { protocol: 'stow-rs' },
-    retrieveUrl: `http://127.0.0.1:1/dicomweb/studies/${studyUid}`,
-  };
-  return {
-    eventId: randomUUID(),
-    type: EVENTS.studyReceived.type,
-    schemaVersion: 1,
-    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
-    traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
-    occurredAt: new Date().toISOString(),
-    source: 'ingest',
-    subject: studyUid,
-    payload,
-  };
-}
 
 const headSeries = (haemorrhage: boolean): SeriesSpec => ({
   modality: 'CT',
@@ -153,13 +86,14 @@ describe('InferenceService', () => {
     const normal = await service.runStudy(
       studyEnvelope(source, [{ modality: 'DX', bodyPart: 'CHEST', sopClassUid: DX, files: generateChestXrayStudy().files }]).payload,
     );
-    expect(normal.runs).toHaveLength(1);
-    expect(normal.runs[0]).toMatchObject({ modelId: 'cxr-reference', mode: 'shadow', status: 'succeeded' });
-    expect(normal.runs[0].findings[0]).toMatchObject({ label: 'lung-consolidation', positive: false });
+    const cxr = (runs: typeof normal.runs) => runs.find((r) => r.modelId === 'cxr-reference')!;
+    expect(normal.runs.map((r) => r.modelId).sort()).toEqual(['cxr-reference', 'cxr18-convention-reference']);
+    expect(cxr(normal.runs)).toMatchObject({ modelId: 'cxr-reference', mode: 'shadow', status: 'succeeded' });
+    expect(cxr(normal.runs).findings[0]).toMatchObject({ label: 'lung-consolidation', positive: false });
     const opaque = await service.runStudy(
       studyEnvelope(source, [{ modality: 'DX', bodyPart: 'CHEST', sopClassUid: DX, files: [chestXrayVariant({ opacity: true, photometric: 'MONOCHROME1' })] }]).payload,
     );
-    expect(opaque.runs[0].findings[0].positive).toBe(true);
+    expect(cxr(opaque.runs).findings[0].positive).toBe(true);
   });
 
   it('reports an unsupported transfer syntax as a failed run naming the UID, and publishes', async () => {

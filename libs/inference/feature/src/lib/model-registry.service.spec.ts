@@ -28,6 +28,7 @@ describe('ModelRegistry', () => {
     const { registry: r, health } = await start();
     expect(r.list().map((m) => [m.manifest.id, m.status])).toEqual([
       ['cxr-reference', 'ready'],
+      ['cxr18-convention-reference', 'ready'],
       ['head-ct-hyperdensity', 'ready'],
     ]);
     const report = await health.run();
