@@ -3,3 +3,4 @@ export * from './default-rule-set';
 export * from './priority-engine';
 export * from './sla.schema';
 export * from './sla';
+export * from './simulate';
