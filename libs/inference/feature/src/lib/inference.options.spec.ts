@@ -12,3 +12,12 @@ describe('loadInferenceOptions: where pixels may be fetched from', () => {
     expect(() => loadInferenceOptions({ INFERENCE_DICOMWEB_ALLOWED_ORIGINS: 'not a url' }, { MODELS_DIR: 'm', INGEST_PUBLIC_URL: undefined })).toThrow(/INFERENCE_DICOMWEB_ALLOWED_ORIGINS/);
   });
 });
+
+describe('loadInferenceOptions: manifest reload', () => {
+  it('watches with a 30 s rescan and a 500 ms debounce by default, and takes overrides', () => {
+    expect(loadInferenceOptions({}, { MODELS_DIR: 'm', INGEST_PUBLIC_URL: undefined }).reload).toEqual({ watch: true, rescanMs: 30_000, debounceMs: 500 });
+    const env = { MODELS_RELOAD_WATCH: 'false', MODELS_RELOAD_RESCAN_MS: '0', MODELS_RELOAD_DEBOUNCE_MS: '50' };
+    expect(loadInferenceOptions(env, { MODELS_DIR: 'm', INGEST_PUBLIC_URL: undefined }).reload).toEqual({ watch: false, rescanMs: 0, debounceMs: 50 });
+    expect(() => loadInferenceOptions({ MODELS_RELOAD_RESCAN_MS: '-1' }, { MODELS_DIR: 'm', INGEST_PUBLIC_URL: undefined })).toThrow(/MODELS_RELOAD_RESCAN_MS/);
+  });
+});

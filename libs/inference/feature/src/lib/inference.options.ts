@@ -1,5 +1,6 @@
 import type { MeshConfig } from '@triage/config';
 import { z } from 'zod';
+import type { ReloadOptions } from './manifest-watcher';
 
 /** Injection token of the inference service's settings. */
 export const INFERENCE_OPTIONS = Symbol('INFERENCE_OPTIONS');
@@ -12,6 +13,9 @@ const EnvSchema = z.object({
   MODELS_MANIFESTS_DIR: z.string().min(1).default('models/manifests'),
   /** Comma-separated origins pixels may be fetched from; defaults to INGEST_PUBLIC_URL's origin when that is set. */
   INFERENCE_DICOMWEB_ALLOWED_ORIGINS: z.string().optional(),
+  MODELS_RELOAD_WATCH: z.enum(['true', 'false']).default('true'),
+  MODELS_RELOAD_RESCAN_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
+  MODELS_RELOAD_DEBOUNCE_MS: z.coerce.number().int().min(0).max(60_000).default(500),
 });
 
 export interface InferenceOptions {
@@ -28,6 +32,8 @@ export interface InferenceOptions {
   fetchTimeoutMs: number;
   /** Origins WADO-RS retrieval may reach; empty means any (embedded and local development). */
   allowedOrigins: string[];
+  /** Reload manifests without a restart; absent = load once at start. */
+  reload?: ReloadOptions;
 }
 
 /** Reads the inference settings from the environment (validated) and the mesh configuration. */
@@ -46,6 +52,7 @@ export function loadInferenceOptions(env: NodeJS.ProcessEnv, config: Pick<MeshCo
     fetchConcurrency: e.INFERENCE_FETCH_CONCURRENCY,
     fetchTimeoutMs: e.INFERENCE_FETCH_TIMEOUT_MS,
     allowedOrigins: allowedOrigins(e.INFERENCE_DICOMWEB_ALLOWED_ORIGINS, config.INGEST_PUBLIC_URL),
+    reload: { watch: e.MODELS_RELOAD_WATCH === 'true', rescanMs: e.MODELS_RELOAD_RESCAN_MS, debounceMs: e.MODELS_RELOAD_DEBOUNCE_MS },
   };
 }
 

@@ -3,11 +3,12 @@ import { parseModelManifest, type ModelManifest } from '@triage/inference-domain
 import { HealthRegistry, ROOT_LOGGER } from '@triage/nest-platform';
 import type { Logger } from '@triage/observability';
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { Semaphore } from './concurrency';
 import { InferenceException } from './inference.exception';
+import { DirectoryWatcher } from './manifest-watcher';
 import { INFERENCE_OPTIONS, type InferenceOptions } from './inference.options';
 
 /** A manifest and what became of it: loaded (with its cached session), refused (and why), or off. */
@@ -18,23 +19,38 @@ export interface RegisteredModel {
   session?: InferenceSession;
 }
 
-/** A manifest file that could not be read or parsed at all. */
+/** A manifest file whose current content is not in use (invalid, or its model refused while an older one serves). */
 export interface RejectedManifest {
   file: string;
   reason: string;
 }
 
+/** One manifest file's state: what it looked like when last read, and the model it yields. */
+interface Entry {
+  fingerprint: string;
+  model?: RegisteredModel;
+  /** Set while the file's current content is not what serves (health reports it). */
+  problem?: string;
+}
+
 /**
  * Loads the model manifests, checks each weights file against its sha256 (a different file is refused,
  * logged and reported by the `models` readiness check), keeps one ONNX Runtime session per model and
- * bounds how many model executions run at once.
+ * bounds how many model executions run at once. With `options.reload` it re-reads the manifests when
+ * they (or the weights) change: changed files are loaded and verified again, the new set replaces the
+ * old in one assignment, and a file whose new content is invalid keeps its previous model serving.
  */
 @Injectable()
 export class ModelRegistry implements OnModuleInit, OnModuleDestroy {
   private readonly logger: Logger;
+  private entries = new Map<string, Entry>();
   private models: RegisteredModel[] = [];
-  private rejected: RejectedManifest[] = [];
   private readonly gate: Semaphore;
+  private watcher?: DirectoryWatcher;
+  private reloading: Promise<void> = Promise.resolve();
+  /** Runs in progress per session, so a replaced session is released only once idle. */
+  private readonly inFlight = new Map<InferenceSession, number>();
+  private readonly retired = new Set<InferenceSession>();
 
   constructor(
     @Inject(INFERENCE_OPTIONS) private readonly options: InferenceOptions,
@@ -48,33 +64,97 @@ export class ModelRegistry implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     this.health.register('models', () => this.checkReady());
     await this.load();
+    if (this.options.reload) {
+      const dirs = [this.options.manifestsDir, this.options.modelsDir];
+      this.watcher = new DirectoryWatcher(dirs, this.options.reload, () => void this.reload(), this.logger);
+      this.watcher.start();
+    }
   }
 
   async onModuleDestroy(): Promise<void> {
-    await Promise.all(this.models.map((m) => m.session?.release()));
+    this.watcher?.stop();
+    await this.reloading;
+    const sessions = new Set([...this.models.map((m) => m.session), ...this.retired]);
+    await Promise.all([...sessions].map((s) => s?.release()));
+    this.retired.clear();
     this.models = [];
+    this.entries = new Map();
   }
 
-  /** (Re)reads every manifest and weights file. */
+  /** Re-reads the manifests once the reloads already queued are done (reloads never overlap). */
+  reload(): Promise<void> {
+    this.reloading = this.reloading.then(() => this.load()).catch((err: unknown) => {
+      this.logger.error({ error: err instanceof Error ? err.message.slice(0, 400) : 'error' }, 'model reload failed; the previous models keep serving');
+    });
+    return this.reloading;
+  }
+
+  /** (Re)reads every manifest; unchanged files keep their sessions, changed ones are verified again. */
   async load(): Promise<void> {
     const files = (await readdir(this.options.manifestsDir)).filter((f) => f.endsWith('.json')).sort();
-    const models: RegisteredModel[] = [];
-    const rejected: RejectedManifest[] = [];
+    const next = new Map<string, Entry>();
+    let changed = files.length !== this.entries.size;
     for (const file of files) {
-      let manifest: ModelManifest;
-      try {
-        manifest = parseModelManifest(JSON.parse(await readFile(join(this.options.manifestsDir, file), 'utf8')));
-      } catch (err) {
-        const reason = err instanceof Error ? err.message.slice(0, 400) : 'unreadable';
-        this.logger.error({ file, reason }, 'model manifest rejected');
-        rejected.push({ file, reason });
+      const previous = this.entries.get(file);
+      const { text, fingerprint } = await this.fingerprint(file);
+      if (previous && previous.fingerprint === fingerprint) {
+        next.set(file, previous);
         continue;
       }
-      models.push(await this.loadModel(manifest));
+      changed = true;
+      next.set(file, await this.loadEntry(file, text, fingerprint, previous));
     }
-    await Promise.all(this.models.map((m) => m.session?.release()));
-    this.models = models;
-    this.rejected = rejected;
+    if (!changed) return;
+    const old = this.models;
+    this.entries = next;
+    // The swap: one assignment, so a study sees either the whole old set or the whole new one.
+    this.models = [...next.values()].flatMap((e) => (e.model ? [e.model] : []));
+    this.retire(old);
+    this.logger.info({ models: this.models.map((m) => `${m.manifest.id}@${m.manifest.version}:${m.status}`), rejected: this.rejectedManifests().length }, 'model manifests loaded');
+  }
+
+  /** Manifest text plus the weights file's size and mtime: a change to either reloads the model. */
+  private async fingerprint(file: string): Promise<{ text: string; fingerprint: string }> {
+    const text = await readFile(join(this.options.manifestsDir, file), 'utf8');
+    let weights = 'no-weights';
+    try {
+      const name = (JSON.parse(text) as { weights?: unknown }).weights;
+      if (typeof name === 'string' && !name.includes('/') && !name.includes('\\')) {
+        const st = await stat(join(this.options.modelsDir, name));
+        weights = `${st.size}:${st.mtimeMs}`;
+      }
+    } catch {
+      // Unparsable or missing weights: the manifest text alone identifies this state.
+    }
+    return { text, fingerprint: createHash('sha256').update(text).update('\0').update(weights).digest('hex') };
+  }
+
+  private async loadEntry(file: string, text: string, fingerprint: string, previous: Entry | undefined): Promise<Entry> {
+    let manifest: ModelManifest;
+    try {
+      manifest = parseModelManifest(JSON.parse(text));
+    } catch (err) {
+      const reason = err instanceof Error ? err.message.slice(0, 400) : 'unreadable';
+      this.logger.error({ file, reason, keepsServing: previous?.model ? `${previous.model.manifest.id}@${previous.model.manifest.version}` : undefined }, 'model manifest rejected');
+      return { fingerprint, model: previous?.model, problem: reason };
+    }
+    const model = await this.loadModel(manifest);
+    if (model.status === 'refused' && previous?.model?.status === 'ready') {
+      const serving = `${previous.model.manifest.id}@${previous.model.manifest.version}`;
+      this.logger.error({ file, modelId: manifest.id, modelVersion: manifest.version, serving }, 'new model version refused; the previous one keeps serving');
+      return { fingerprint, model: previous.model, problem: `${serving} keeps serving; ${manifest.id}@${manifest.version} refused (${model.reason})` };
+    }
+    return { fingerprint, model };
+  }
+
+  /** Releases the sessions of the old set that the new set no longer uses, each once it is idle. */
+  private retire(old: readonly RegisteredModel[]): void {
+    const kept = new Set(this.models.map((m) => m.session));
+    for (const m of old) {
+      if (!m.session || kept.has(m.session)) continue;
+      if ((this.inFlight.get(m.session) ?? 0) > 0) this.retired.add(m.session);
+      else void m.session.release();
+    }
   }
 
   private async loadModel(manifest: ModelManifest): Promise<RegisteredModel> {
@@ -128,16 +208,16 @@ export class ModelRegistry implements OnModuleInit, OnModuleDestroy {
     return this.models;
   }
 
-  /** Manifest files that could not be parsed. */
+  /** Manifest files whose current content is not in use (invalid, or refused while an older model serves). */
   rejectedManifests(): readonly RejectedManifest[] {
-    return this.rejected;
+    return [...this.entries].flatMap(([file, e]) => (e.problem ? [{ file, reason: e.problem }] : []));
   }
 
   /** Readiness: fails while any model that should run was refused or any manifest was rejected. */
   async checkReady(): Promise<void> {
     const problems = [
       ...this.models.filter((m) => m.status === 'refused').map((m) => `${m.manifest.id}@${m.manifest.version} refused (${m.reason})`),
-      ...this.rejected.map((r) => `${r.file} rejected`),
+      ...this.rejectedManifests().map((r) => `${r.file} rejected: ${r.reason.slice(0, 200)}`),
     ];
     if (problems.length) throw new Error(problems.join('; '));
   }
@@ -149,11 +229,27 @@ export class ModelRegistry implements OnModuleInit, OnModuleDestroy {
       throw new InferenceException('MODEL_UNAVAILABLE', `model ${manifest.id}@${manifest.version} is not loaded: ${model.reason ?? model.status}`);
     }
     const shape = manifest.input.shape;
-    const result = await this.gate.use(() => session.run({ [manifest.input.name]: new Tensor('float32', plane, shape) }));
+    this.inFlight.set(session, (this.inFlight.get(session) ?? 0) + 1);
+    let result: InferenceSession.OnnxValueMapType;
+    try {
+      result = await this.gate.use(() => session.run({ [manifest.input.name]: new Tensor('float32', plane, shape) }));
+    } finally {
+      this.settle(session);
+    }
     const out = result[manifest.output.tensor];
     if (!out || !(out.data instanceof Float32Array)) {
       throw new InferenceException('MODEL_OUTPUT_INVALID', `model ${manifest.id} gave no float32 tensor ${manifest.output.tensor}`);
     }
     return out.data;
+  }
+
+  private settle(session: InferenceSession): void {
+    const left = (this.inFlight.get(session) ?? 1) - 1;
+    if (left > 0) {
+      this.inFlight.set(session, left);
+      return;
+    }
+    this.inFlight.delete(session);
+    if (this.retired.delete(session)) void session.release();
   }
 }
