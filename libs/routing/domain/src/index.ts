@@ -4,3 +4,6 @@ export * from './priority-engine';
 export * from './sla.schema';
 export * from './sla';
 export * from './simulate';
+export * from './reader.schema';
+export * from './shift';
+export * from './assignment';
