@@ -93,11 +93,17 @@ function funnel(candidates: Reader[], steps: Step[]): { left: Reader[]; reasons:
   return { left, reasons };
 }
 
+const loadOf = (load: Map<string, Load>, r: Reader): Load => load.get(r.id) ?? { weight: 0, count: 0 };
+
+// Deterministic: least weighted load, then fewest studies, then reader id.
+function byLoad(readers: Reader[], load: Map<string, Load>): Reader[] {
+  const of = (r: Reader) => loadOf(load, r);
+  return [...readers].sort((a, b) => of(a).weight - of(b).weight || of(a).count - of(b).count || a.id.localeCompare(b.id));
+}
+
 function pick(left: Reader[], load: Map<string, Load>): { reader: Reader; reason: Reason } {
-  const of = (r: Reader) => load.get(r.id) ?? { weight: 0, count: 0 };
-  // Deterministic: least weighted load, then fewest studies, then reader id.
-  const [reader] = [...left].sort((a, b) => of(a).weight - of(b).weight || of(a).count - of(b).count || a.id.localeCompare(b.id));
-  const l = of(reader);
+  const [reader] = byLoad(left, load);
+  const l = loadOf(load, reader);
   return { reader, reason: { ruleId: 'assign-workload', text: `Least current workload: reader ${reader.id} (weighted ${l.weight}, ${l.count} open)` } };
 }
 
@@ -164,6 +170,26 @@ export function assign(
   }
   const p = pick(f.left, load);
   return { target: { kind: 'reader', readerId: p.reader.id }, reasons: [...lead, ...f.reasons, p.reason] };
+}
+
+/**
+ * Readers qualified for the study at `now` (its subspecialty, else general readers; licensed for its site;
+ * on shift; under their cap), least loaded first. Escalation uses it to find the next reader to call.
+ */
+export function rankQualified(
+  study: StudyRef,
+  readers: readonly Reader[],
+  workload: readonly Claim[],
+  now: Date,
+  options: AssignmentOptions = {},
+): Reader[] {
+  const site = study.context.site;
+  const load = loads(activeClaims(workload, now));
+  const ok = (r: Reader) => isLicensed(r, site, now, options) && onShift(r, now) && loadOf(load, r).count < r.maxConcurrent;
+  const need = subspecialtyFor(study);
+  let left = readers.filter((r) => r.subspecialties.includes(need) && ok(r));
+  if (left.length === 0 && need !== 'general') left = readers.filter((r) => r.subspecialties.includes('general') && ok(r));
+  return byLoad(left, load);
 }
 
 /** A claim of `study` by a reader from `now` for `ttlMinutes`. */

@@ -7,3 +7,4 @@ export * from './simulate';
 export * from './reader.schema';
 export * from './shift';
 export * from './assignment';
+export * from './escalation';
