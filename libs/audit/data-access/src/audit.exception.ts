@@ -2,6 +2,7 @@
 export enum AuditErrorCode {
   UNKNOWN_EVENT_TYPE = 'UNKNOWN_EVENT_TYPE',
   TOPIC_MISMATCH = 'TOPIC_MISMATCH',
+  CHAIN_HEAD_MISSING = 'CHAIN_HEAD_MISSING',
 }
 
 export class AuditException extends Error {

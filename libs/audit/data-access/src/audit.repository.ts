@@ -8,6 +8,7 @@ import {
 } from '@triage/contracts';
 import { AuditErrorCode, AuditException } from './audit.exception';
 import type { Prisma, PrismaClient } from './generated/prisma/client';
+import { envelopeSha256, linkHash } from './chain/hash-chain';
 import { buildLineage, stageOfEventType } from './lineage.builder';
 import type { Lineage, LineageQuery, RecordResult } from './lineage.types';
 
@@ -29,23 +30,31 @@ export class AuditRepository {
     if (topic !== expected) {
       throw new AuditException(AuditErrorCode.TOPIC_MISMATCH, `${env.type} arrived on ${topic}, expected ${expected}`);
     }
-    return this.prisma.$transaction(async (tx) => {
-      const { count } = await tx.auditEvent.createMany({
-        data: [
-          {
-            eventId: env.eventId,
-            topic,
-            type: env.type,
-            schemaVersion: env.schemaVersion,
-            source: env.source,
-            traceId: env.traceId,
-            subject: env.subject,
-            occurredAt: new Date(env.occurredAt),
-          },
-        ],
-        skipDuplicates: true,
-      });
-      if (count === 0) return { duplicate: true };
+    const digest = envelopeSha256(env);
+    return this.prisma.$transaction(
+      async (tx) => {
+        // Every append (and every redelivery) takes the chain head's row lock first: appends serialise
+        // on it, so links get consecutive sequence numbers and the chain cannot fork.
+        const [head] = await tx.$queryRaw<Array<{ seq: bigint; hash: string }>>`SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE`;
+        if (!head) throw new AuditException(AuditErrorCode.CHAIN_HEAD_MISSING, 'audit_chain_head has no row: the hash_chain migration did not run');
+        const link = {
+          chainSeq: BigInt(head.seq) + 1n,
+          eventId: env.eventId,
+          topic,
+          type: env.type,
+          schemaVersion: env.schemaVersion,
+          source: env.source,
+          traceId: env.traceId,
+          subject: env.subject,
+          occurredAt: new Date(env.occurredAt),
+          recordedAt: new Date(),
+          envelopeSha256: digest,
+          prevHash: head.hash,
+        };
+        const hash = linkHash(link);
+        const { count } = await tx.auditEvent.createMany({ data: [{ ...link, hash }], skipDuplicates: true });
+        if (count === 0) return { duplicate: true }; // redelivery: no new link
+        await tx.auditChainHead.update({ where: { id: 1 }, data: { seq: link.chainSeq, hash } });
       switch (stage) {
         case 'received':
           await this.writeStudy(tx, env as Envelope<StudyReceived>);
@@ -61,7 +70,9 @@ export class AuditRepository {
           break;
       }
       return { duplicate: false };
-    });
+      },
+      { maxWait: 10_000, timeout: 30_000 },
+    );
   }
 
   /** The ordered timeline of a trace, or of a study's latest trace; null when nothing is recorded. */

@@ -8,3 +8,6 @@ export { stageOfEventType } from './lineage.builder';
 export * from './thin-flow.fixture';
 export { PrismaClient } from './generated/prisma/client';
 export * from './audit-data.module';
+export { GENESIS_HASH, canonicalLink, linkHash, envelopeSha256, canonicalJson, type ChainLinkFields } from './chain/hash-chain';
+export * from './chain/chain.verifier';
+export * from './chain/chain.checkpoint';
