@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { EVENTS } from '@triage/contracts';
 import pg from 'pg';
 import { AuditRepository } from '../audit.repository';
@@ -13,6 +14,7 @@ import { verifyChain } from './chain.verifier';
 import { appendFlows, checkAfterTampering, deleteRow, editRow, insertForgedAfter, rewriteChainFrom, swapRows, verifyAfterTampering } from './chain-tamper.fixture';
 import { GENESIS_HASH, linkHash } from './hash-chain';
 
+const ROOT = resolve(__dirname, '..', '..', '..', '..', '..');
 const DATABASE_URL = process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/triage_test';
 
 /** The hash chain on the real PostgreSQL (migrated by db-migrate before this tier). */
@@ -133,4 +135,30 @@ describe('audit hash chain on the real PostgreSQL', () => {
       await sql.end();
     }
   });
+
+  it('the audit-verify CLI exits 0 on an intact chain and 1 naming the broken link (and checks a checkpoint file)', async () => {
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, ['-r', '@swc-node/register', 'libs/audit/data-access/scripts/verify-chain.ts', ...args], {
+        cwd: ROOT,
+        env: { ...process.env, DATABASE_URL },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    const intact = cli(`--write-checkpoint=${dir}`);
+    expect(intact.status).toBe(0);
+    const out = JSON.parse(intact.stdout) as { ok: boolean; written: { file: string } };
+    expect(out.ok).toBe(true);
+    expect(cli(`--checkpoint=${out.written.file}`).status).toBe(0);
+
+    const row = await db.prisma.auditEvent.findUniqueOrThrow({ where: { eventId: ids[2] } });
+    await db.prisma.auditEvent.update({ where: { id: row.id }, data: { source: 'forged' } });
+    try {
+      const broken = cli();
+      expect(broken.status).toBe(1);
+      expect(JSON.parse(broken.stdout)).toMatchObject({ ok: false, chain: { firstBrokenLink: { eventId: ids[2], reason: 'edited' } } });
+    } finally {
+      await db.prisma.auditEvent.update({ where: { id: row.id }, data: { source: row.source } });
+    }
+    expect(cli('--bogus').status).toBe(2);
+  }, 120_000);
 });
