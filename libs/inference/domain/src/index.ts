@@ -6,3 +6,4 @@ export * from './lib/preprocess';
 export * from './lib/findings';
 export * from './lib/applicability';
 export * from './lib/phantoms';
+export * from './lib/image-quality';

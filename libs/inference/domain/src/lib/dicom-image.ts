@@ -25,6 +25,10 @@ export interface DicomImage {
   imageOrientationPatient?: [number, number, number, number, number, number];
   windowCenter?: number;
   windowWidth?: number;
+  /** Row and column spacing in mm: PixelSpacing, else ImagerPixelSpacing (projection radiography). */
+  pixelSpacing?: [number, number];
+  /** The modality values BitsStored can represent (after rescale), for exposure checks. */
+  valueRange?: [number, number];
 }
 
 const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
@@ -216,6 +220,7 @@ export function decodeDicomImage(input: Uint8Array | ArrayBuffer): DicomImage {
   }
   const frames = decodeFrames(pixels, format);
   const ipp = nums(ds.ImagePositionPatient, 3);
+  const spacing = nums(ds.PixelSpacing, 2) ?? nums(ds.ImagerPixelSpacing, 2);
   const iop = nums(ds.ImageOrientationPatient, 6);
   return {
     transferSyntaxUid: ts,
@@ -231,5 +236,16 @@ export function decodeDicomImage(input: Uint8Array | ArrayBuffer): DicomImage {
     imageOrientationPatient: iop as DicomImage['imageOrientationPatient'],
     windowCenter: num(ds.WindowCenter),
     windowWidth: num(ds.WindowWidth),
+    pixelSpacing: spacing && spacing.every((v) => v > 0) ? (spacing as [number, number]) : undefined,
+    valueRange: valueRange(format),
   };
+}
+
+/** The stored-value range of the format in modality values (a negative slope swaps the ends). */
+function valueRange(f: PixelFormat): [number, number] {
+  const lo = f.signed ? -(2 ** (f.bitsStored - 1)) : 0;
+  const hi = f.signed ? 2 ** (f.bitsStored - 1) - 1 : 2 ** f.bitsStored - 1;
+  const a = lo * f.slope + f.intercept;
+  const b = hi * f.slope + f.intercept;
+  return a <= b ? [a, b] : [b, a];
 }

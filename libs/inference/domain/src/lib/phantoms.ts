@@ -10,9 +10,13 @@ export interface ChestXrayVariantOptions {
   /** Replaces the lower two thirds of the right lung (image left) with consolidation-like density. */
   opacity?: boolean;
   photometric?: 'MONOCHROME1' | 'MONOCHROME2';
+  /** Exposure faults for the quality checks: a flat image, or the upper half clipped at the 12-bit maximum. */
+  exposure?: 'blank' | 'saturated';
+  /** false drops PixelSpacing and ImagerPixelSpacing. */
+  pixelSpacing?: boolean;
 }
 
-/** The shared chest phantom, optionally with a consolidation and/or MONOCHROME1 encoding. */
+/** The shared chest phantom, optionally with a consolidation, MONOCHROME1 encoding or an image quality fault. */
 export function chestXrayVariant(opts: ChestXrayVariantOptions = {}): Buffer {
   const [file] = generateChestXrayStudy({ seed: opts.seed }).files;
   const dict = dcmjs.data.DicomMessage.readFile(file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength) as ArrayBuffer);
@@ -26,8 +30,14 @@ export function chestXrayVariant(opts: ChestXrayVariantOptions = {}): Buffer {
       const dx = (x - lung.x) / lung.rx;
       const dy = (y - lung.y) / lung.ry;
       if (opts.opacity && dx * dx + dy * dy <= 1 && y > lung.y - lung.ry / 3) px[i] = 2900;
+      if (opts.exposure === 'blank') px[i] = 2000;
+      if (opts.exposure === 'saturated' && y < g.size / 2) px[i] = 4095;
       if (opts.photometric === 'MONOCHROME1') px[i] = 4095 - px[i];
     }
+  }
+  if (opts.pixelSpacing === false) {
+    delete ds.PixelSpacing;
+    delete ds.ImagerPixelSpacing;
   }
   ds.PixelData = px.buffer;
   ds._vrMap = { PixelData: 'OW' };

@@ -3,6 +3,9 @@ import { derivedEventId, EVENTS, type Envelope, type InferenceCompleted, type In
 import {
   activate,
   aggregate,
+  assessImageQuality,
+  findIncompleteSeries,
+  qualityFinding,
   decodeDicomImage,
   decodeFindings,
   effectiveMode,
@@ -76,7 +79,11 @@ export class InferenceService {
       const mode = effectiveMode(model.manifest, { studyInstanceUid: study.study.studyInstanceUid, site: study.study.context.site });
       if (mode === 'off') continue;
       const selection = selectSeries(model.manifest, study);
-      if (!selection) continue;
+      if (!selection) {
+        const incomplete = findIncompleteSeries(model.manifest, study);
+        if (incomplete) runs.push(this.incompleteRun(model, mode, incomplete.instances, incomplete.minimum));
+        continue;
+      }
       runs.push(await this.runModel(model, mode, selection, study, cache));
     }
     return { study: study.study, runs };
@@ -102,7 +109,7 @@ export class InferenceService {
         const plane = preprocessFrame(slice.image, slice.frame, manifest.preprocessing);
         perSlice.push(activate(await this.registry.run(model, plane), manifest.output.activation));
       }
-      const findings = decodeFindings(manifest, aggregate(perSlice, manifest.aggregation));
+      const findings = [...decodeFindings(manifest, aggregate(perSlice, manifest.aggregation)), ...assessImageQuality(images)];
       const latencyMs = performance.now() - t0;
       this.logger.info(
         { modelId: manifest.id, modelVersion: manifest.version, mode, slices: perSlice.length, positive: findings.filter((f) => f.positive).map((f) => f.label), latencyMs },
@@ -115,6 +122,23 @@ export class InferenceService {
       this.logger.warn({ modelId: manifest.id, modelVersion: manifest.version, mode, error }, 'model run failed');
       return { ...base, status: 'failed', error, latencyMs: performance.now() - t0, findings: [] };
     }
+  }
+
+  /** A model that applies but whose series is too short: not run, with a quality finding saying why. */
+  private incompleteRun(model: RegisteredModel, mode: 'active' | 'shadow', instances: number, minimum: number): InferenceRun {
+    const { manifest } = model;
+    this.logger.info({ modelId: manifest.id, modelVersion: manifest.version, instances, minimum }, 'model not run: series incomplete');
+    return {
+      modelId: manifest.id,
+      modelVersion: manifest.version,
+      modelSha256: manifest.sha256,
+      mode,
+      startedAt: new Date().toISOString(),
+      status: 'failed',
+      error: `not run: the series has ${instances} instances, the model needs at least ${minimum}`,
+      latencyMs: 0,
+      findings: [qualityFinding('series-incomplete')],
+    };
   }
 
   private image(cache: ImageCache, study: StudyReceived, seriesInstanceUid: string, sopInstanceUid: string): Promise<DicomImage> {

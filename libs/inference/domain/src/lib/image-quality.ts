@@ -1,0 +1,139 @@
+import type { Finding, StudyReceived } from '@triage/contracts';
+import type { DicomImage } from './dicom-image';
+import type { ModelManifest } from './model-manifest';
+
+/**
+ * Image quality checks, reported as findings of kind `quality` beside a model's findings: only the
+ * problems found are reported, each positive and never critical (they inform the reader; routing rules
+ * on `kind: finding` ignore them). Rule-based, so probability 1 against threshold 1.
+ */
+
+/** Code system of the mesh's own quality codes (no RadElement, SNOMED CT or LOINC code fits them). */
+export const QUALITY_CODE_SYSTEM = 'urn:triage-mesh:image-quality';
+
+export type QualityIssue = 'exposure-nearly-blank' | 'exposure-saturated' | 'pixel-spacing-missing' | 'series-incomplete';
+
+const DISPLAY: Record<QualityIssue, string> = {
+  'exposure-nearly-blank': 'Image nearly blank (no usable contrast)',
+  'exposure-saturated': 'Exposure saturated (large area clipped at the detector range)',
+  'pixel-spacing-missing': 'Pixel spacing missing (no measurements possible)',
+  'series-incomplete': 'Series incomplete (fewer instances than the model needs)',
+};
+
+/** Modalities where exposure means an X-ray projection and clipping at the detector range is a fault. */
+export const PROJECTION_MODALITIES: ReadonlySet<string> = new Set(['CR', 'DX', 'MG', 'RF', 'XA', 'PX', 'IO']);
+
+export interface ExposureThresholds {
+  /** Nearly blank: at least this share of pixels lies within `blankBand` of the median. */
+  blankFraction: number;
+  /** Half-width of the blank band, as a share of the stored value range. */
+  blankBand: number;
+  /** Saturated: at least this share of pixels sits at either end of the stored value range. */
+  saturatedFraction: number;
+  /** How close to an end counts as at it, as a share of the stored value range. */
+  saturatedBand: number;
+}
+
+/** Calibrated on the phantoms (≤ 0.5 of pixels near the median, none clipped) and the real NIH film. */
+export const DEFAULT_EXPOSURE_THRESHOLDS: ExposureThresholds = { blankFraction: 0.98, blankBand: 0.01, saturatedFraction: 0.2, saturatedBand: 0.005 };
+
+/** Shares of one frame's pixels near its median and at the ends of the value range. */
+export interface FrameExposure {
+  nearMedian: number;
+  atEnds: number;
+}
+
+function frameRange(frame: Float32Array): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of frame) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}
+
+/** Measures one frame against a value range (the stored range; the frame's own range when unknown). */
+export function measureExposure(frame: Float32Array, range: readonly [number, number] | undefined, t: ExposureThresholds = DEFAULT_EXPOSURE_THRESHOLDS): FrameExposure {
+  if (frame.length === 0) return { nearMedian: 1, atEnds: 0 };
+  const [lo, hi] = range ?? frameRange(frame);
+  const width = Math.max(hi - lo, Number.EPSILON);
+  const median = Float32Array.from(frame).sort()[frame.length >> 1];
+  const band = t.blankBand * width;
+  const edge = t.saturatedBand * width;
+  let near = 0;
+  let ends = 0;
+  for (const v of frame) {
+    if (Math.abs(v - median) <= band) near++;
+    if (v <= lo + edge || v >= hi - edge) ends++;
+  }
+  return { nearMedian: near / frame.length, atEnds: ends / frame.length };
+}
+
+/** A positive quality finding for one issue. */
+export function qualityFinding(issue: QualityIssue): Finding {
+  return {
+    label: issue,
+    kind: 'quality',
+    code: { system: QUALITY_CODE_SYSTEM, code: issue, display: DISPLAY[issue] },
+    probability: 1,
+    threshold: 1,
+    positive: true,
+    critical: false,
+  };
+}
+
+/**
+ * Exposure findings of a series: nearly blank when every frame is; saturated when any frame of a
+ * projection image with a known stored range is (a CT's air and bone are not exposure faults, so CT is checked for blank only).
+ */
+export function exposureFindings(images: readonly DicomImage[], t: ExposureThresholds = DEFAULT_EXPOSURE_THRESHOLDS): Finding[] {
+  const frames = images.flatMap((image) => image.frames.map((frame) => ({ image, m: measureExposure(frame, image.valueRange, t) })));
+  if (frames.length === 0) return [];
+  const out: Finding[] = [];
+  if (frames.every((f) => f.m.nearMedian >= t.blankFraction)) out.push(qualityFinding('exposure-nearly-blank'));
+  // Clipping needs the stored range: a frame always touches the ends of its own range.
+  const clipped = (f: (typeof frames)[number]) => f.image.valueRange !== undefined && f.m.atEnds >= t.saturatedFraction;
+  if (frames.some((f) => PROJECTION_MODALITIES.has((f.image.modality ?? '').toUpperCase()) && clipped(f))) {
+    out.push(qualityFinding('exposure-saturated'));
+  }
+  return out;
+}
+
+/** A finding when any image of the series has no pixel spacing. */
+export function pixelSpacingFindings(images: readonly DicomImage[]): Finding[] {
+  return images.some((i) => !i.pixelSpacing) ? [qualityFinding('pixel-spacing-missing')] : [];
+}
+
+/** Exposure and pixel spacing checks of the images a model ran on. */
+export function assessImageQuality(images: readonly DicomImage[], t: ExposureThresholds = DEFAULT_EXPOSURE_THRESHOLDS): Finding[] {
+  return [...exposureFindings(images, t), ...pixelSpacingFindings(images)];
+}
+
+/** A series the model would apply to but that has fewer instances than its manifest's minimum. */
+export interface IncompleteSeries {
+  seriesInstanceUid: string;
+  instances: number;
+  minimum: number;
+}
+
+/**
+ * The largest series matching the model's modality, body part and SOP classes whose instance count is
+ * below `minInstances`; undefined when there is none (or when a complete series exists, see selectSeries).
+ */
+export function findIncompleteSeries(manifest: ModelManifest, study: StudyReceived): IncompleteSeries | undefined {
+  const a = manifest.applicability;
+  const modalities = new Set(a.modalities.map((m) => m.toUpperCase()));
+  const bodyParts = new Set(a.bodyParts.map((b) => b.toUpperCase()));
+  const sopClasses = a.sopClassUids ? new Set(a.sopClassUids) : undefined;
+  let best: IncompleteSeries | undefined;
+  for (const s of study.series) {
+    if (!modalities.has(s.modality.toUpperCase())) continue;
+    const bodyPart = (s.bodyPart ?? study.study.bodyPart)?.toUpperCase();
+    if (bodyParts.size > 0 && (!bodyPart || !bodyParts.has(bodyPart))) continue;
+    const count = sopClasses ? s.instances.filter((i) => sopClasses.has(i.sopClassUid)).length : s.instances.length;
+    if (count >= a.minInstances) return undefined;
+    if (count > 0 && (!best || count > best.instances)) best = { seriesInstanceUid: s.seriesInstanceUid, instances: count, minimum: a.minInstances };
+  }
+  return best;
+}
