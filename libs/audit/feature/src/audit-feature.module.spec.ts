@@ -94,4 +94,12 @@ describe('AuditFeatureModule (embedded: in-process bus, PGlite)', () => {
     expect(ready.status).toBe(200);
     expect(ready.body).toMatchObject({ status: 'ok', checks: { database: { status: 'ok' } } });
   });
+
+  it('verifies the audit hash chain over HTTP', async () => {
+    const res = await get('/audit/verify');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ ok: true, head: { hash: expect.stringMatching(/^[0-9a-f]{64}$/) } });
+    expect(res.body.checked).toBeGreaterThanOrEqual(4);
+    expect(res.body).not.toHaveProperty('firstBrokenLink');
+  });
 });

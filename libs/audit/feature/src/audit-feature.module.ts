@@ -3,6 +3,8 @@ import { AuditDataModule, type AuditDataOptions } from '@triage/audit-data-acces
 import type { MeshConfig } from '@triage/config';
 import { HealthRegistry, MESH_CONFIG, ROOT_LOGGER } from '@triage/nest-platform';
 import type { Logger } from '@triage/observability';
+import { AUDIT_CHAIN_SETTINGS, AuditChainService, auditChainSettings } from './audit-chain.service';
+import { AuditVerifyHttpController } from './audit-verify.http.controller';
 import { AuditMessageController } from './audit.message.controller';
 import { AuditService } from './audit.service';
 import { LineageHttpController } from './lineage.http.controller';
@@ -10,7 +12,8 @@ import { LineageHttpController } from './lineage.http.controller';
 /**
  * The audit service: consumes the four thin-flow events into the audit store and serves lineage over
  * HTTP. The store follows MESH_CONFIG (PostgreSQL when DATABASE_URL is set, else PGlite in DATA_DIR/db)
- * and reports readiness as `database`.
+ * and reports readiness as `database`. GET /audit/verify checks the hash chain; checkpoints of it are
+ * written every AUDIT_CHECKPOINT_INTERVAL_MS to AUDIT_CHECKPOINT_DIR (see AuditChainService).
  */
 @Module({
   imports: [
@@ -23,7 +26,11 @@ import { LineageHttpController } from './lineage.http.controller';
       }),
     }),
   ],
-  controllers: [AuditMessageController, LineageHttpController],
-  providers: [AuditService],
+  controllers: [AuditMessageController, LineageHttpController, AuditVerifyHttpController],
+  providers: [
+    AuditService,
+    { provide: AUDIT_CHAIN_SETTINGS, inject: [MESH_CONFIG], useFactory: (config: MeshConfig) => auditChainSettings(config) },
+    AuditChainService,
+  ],
 })
 export class AuditFeatureModule {}
