@@ -53,6 +53,25 @@ describe('ModelRegistry: manifests reload without a restart', () => {
     expect((await r.run(cxr2, new Float32Array(224 * 224).fill(0.5))).length).toBe(1);
   });
 
+  it('releases a replaced session only after the runs in flight on it have finished', async () => {
+    const { registry: r } = await start();
+    const cxr = find(r, 'cxr-reference')!;
+    const session = cxr.session!;
+    let finish: (v: Awaited<ReturnType<typeof session.run>>) => void = () => undefined;
+    jest.spyOn(session, 'run').mockImplementation(() => new Promise((resolve) => (finish = resolve)));
+    const release = jest.spyOn(session, 'release');
+    const running = r.run(cxr, new Float32Array(224 * 224));
+    const m = readManifest('cxr-reference');
+    m.output.labels[0].threshold = 0.8;
+    writeFileSync(manifestPath('cxr-reference'), JSON.stringify(m));
+    await r.reload();
+    expect(find(r, 'cxr-reference')!.session).not.toBe(session);
+    expect(release).not.toHaveBeenCalled();
+    finish({ probability: { data: new Float32Array([0.25]) } } as unknown as Awaited<ReturnType<typeof session.run>>);
+    expect(Array.from(await running)).toEqual([0.25]);
+    expect(release).toHaveBeenCalledTimes(1);
+  });
+
   it('keeps serving the previous model when the new manifest is invalid, logs it and reports it in health', async () => {
     const { registry: r, health, lines } = await start();
     const cxr = find(r, 'cxr-reference')!;
