@@ -43,7 +43,11 @@ export async function expectReportedFlow(client: MeshClient, lineage: Lineage, w
 
   const [received, inference, priority, report] = stages.map((s) => s.summary ?? {});
   expect(received).toMatchObject({ instanceCount: want.instances, originProtocol: 'stow-rs' });
-  const positives = (inference.positiveFindings as Array<{ code: { display?: string } }>).map((f) => f.code.display);
+  // Shadow-mode models are recorded too (audit shows everything the AI said); only active ones count here.
+  const active = new Set((inference.models as Array<{ modelId: string; mode: string }>).filter((m) => m.mode === 'active').map((m) => m.modelId));
+  const positives = (inference.positiveFindings as Array<{ modelId: string; code: { display?: string } }>)
+    .filter((f) => active.has(f.modelId))
+    .map((f) => f.code.display);
   expect(positives).toEqual(want.positiveLabels);
   expect(priority).toMatchObject({ priority: want.priority });
   expect((priority.reasons as Array<{ ruleId: string; text: string }>)[0].ruleId).toBe(want.firstRule);
