@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EVENTS, SERVICES, type ServiceName } from '@triage/contracts';
 import { MeshClient } from '@triage/mesh-client';
-import { preliminaryReportId } from '@triage/reporting-domain';
 import { generateHeadCtStudy } from '@triage/samples';
 import {
   assertKafkaReachable,
@@ -21,7 +20,7 @@ import { Client } from 'pg';
 import { fastForwardGroups } from './support/kafka-groups';
 import { E2E_PATIENT, phiLeaks } from './support/phi';
 import { ServiceProcess } from './support/service-process';
-import { expectReportedFlow } from './support/thin-flow.expectations';
+import { sendHaemorrhageHeadCt } from './support/thin-flow.expectations';
 
 describe('the thin flow with five service processes over the real Kafka broker and PostgreSQL', () => {
   const brokers = kafkaBrokers();
@@ -71,18 +70,7 @@ describe('the thin flow with five service processes over the real Kafka broker a
   });
 
   it('reports a head CT with a hyperdensity as Critical, with the lineage in PostgreSQL under one trace id', async () => {
-    const study = generateHeadCtStudy({ haemorrhage: true, seed: 31, patient: E2E_PATIENT });
-    await client.stow(study.files);
-    const lineage = await client.waitForCompleteLineage(study.studyInstanceUid, 120_000);
-    await expectReportedFlow(client, lineage, {
-      studyInstanceUid: study.studyInstanceUid,
-      instances: 12,
-      priority: 'critical',
-      firstRule: 'critical-ai-finding',
-      reportId: preliminaryReportId(study.studyInstanceUid),
-      positiveLabels: ['Acute intracranial hemorrhage'],
-      patientId: E2E_PATIENT.id,
-    });
+    const { study, lineage } = await sendHaemorrhageHeadCt(client, 31);
     const rows = await db.query('SELECT type, trace_id FROM audit_event WHERE subject = $1 ORDER BY id', [study.studyInstanceUid]);
     expect(rows.rows.map((r) => r.type)).toEqual(['study.received', 'inference.completed', 'priority.decided', 'report.issued']);
     expect(new Set(rows.rows.map((r) => r.trace_id))).toEqual(new Set([lineage.traceId]));

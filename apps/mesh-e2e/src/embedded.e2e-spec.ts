@@ -7,7 +7,7 @@ import { generateChestXrayStudy, generateHeadCtStudy } from '@triage/samples';
 import { freePort, repoRoot } from '@triage/testing';
 import { E2E_PATIENT, phiLeaks } from './support/phi';
 import { ServiceProcess } from './support/service-process';
-import { expectReportedFlow } from './support/thin-flow.expectations';
+import { expectReportedFlow, sendHaemorrhageHeadCt } from './support/thin-flow.expectations';
 
 describe('the thin flow on the embedded default (one process, in-process bus, PGlite)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'mesh-e2e-'));
@@ -33,18 +33,7 @@ describe('the thin flow on the embedded default (one process, in-process bus, PG
   });
 
   it('turns a head CT with a hyperdensity into a Critical, validated FHIR DiagnosticReport with complete lineage', async () => {
-    const study = generateHeadCtStudy({ haemorrhage: true, seed: 21, patient: E2E_PATIENT });
-    await client.stow(study.files);
-    const lineage = await client.waitForCompleteLineage(study.studyInstanceUid, 90_000);
-    await expectReportedFlow(client, lineage, {
-      studyInstanceUid: study.studyInstanceUid,
-      instances: 12,
-      priority: 'critical',
-      firstRule: 'critical-ai-finding',
-      reportId: preliminaryReportId(study.studyInstanceUid),
-      positiveLabels: ['Acute intracranial hemorrhage'],
-      patientId: E2E_PATIENT.id,
-    });
+    await sendHaemorrhageHeadCt(client, 21);
   });
 
   it('gives a normal head CT and a chest X-ray (shadow-mode model) a Routine report with the reason stated', async () => {

@@ -7,13 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVICES } from '@triage/contracts';
 import { MeshClient } from '@triage/mesh-client';
-import { preliminaryReportId } from '@triage/reporting-domain';
-import { generateHeadCtStudy } from '@triage/samples';
 import { assertKafkaReachable, assertPostgresReachable, freePort, kafkaBrokers, repoRoot, testDatabaseUrl, uniqueSuffix } from '@triage/testing';
 import { Client } from 'pg';
 import { fastForwardGroups } from './support/kafka-groups';
-import { E2E_PATIENT, phiLeaks } from './support/phi';
-import { expectReportedFlow } from './support/thin-flow.expectations';
+import { phiLeaks } from './support/phi';
+import { sendHaemorrhageHeadCt } from './support/thin-flow.expectations';
 
 const SCRIPT = join(repoRoot(), 'deploy/local/mesh-local.sh');
 
@@ -71,18 +69,7 @@ describe('deploy/local/mesh-local.sh: the distributed mesh on one machine', () =
 
   it('reports a head CT sent over STOW-RS as Critical, with the complete lineage in its own database', async () => {
     const client = new MeshClient(`http://127.0.0.1:${ports.ingest}`, `http://127.0.0.1:${ports.audit}`);
-    const study = generateHeadCtStudy({ haemorrhage: true, seed: 71, patient: E2E_PATIENT });
-    await client.stow(study.files);
-    const lineage = await client.waitForCompleteLineage(study.studyInstanceUid, 120_000);
-    await expectReportedFlow(client, lineage, {
-      studyInstanceUid: study.studyInstanceUid,
-      instances: 12,
-      priority: 'critical',
-      firstRule: 'critical-ai-finding',
-      reportId: preliminaryReportId(study.studyInstanceUid),
-      positiveLabels: ['Acute intracranial hemorrhage'],
-      patientId: E2E_PATIENT.id,
-    });
+    const { study } = await sendHaemorrhageHeadCt(client, 71);
     const url = new URL(testDatabaseUrl());
     url.pathname = `/${database}`;
     const db = new Client({ connectionString: url.toString() });

@@ -1,6 +1,8 @@
 import type { DiagnosticReport } from '@medplum/fhirtypes';
 import type { MeshClient, Lineage } from '@triage/mesh-client';
-import { assertValidResource } from '@triage/reporting-domain';
+import { assertValidResource, preliminaryReportId } from '@triage/reporting-domain';
+import { generateHeadCtStudy, type SampleStudy } from '@triage/samples';
+import { E2E_PATIENT } from './phi';
 
 export interface ExpectedFlow {
   studyInstanceUid: string;
@@ -68,4 +70,21 @@ export async function expectReportedFlow(client: MeshClient, lineage: Lineage, w
   const draft = Buffer.from(dr.presentedForm?.[0].data ?? '', 'base64').toString('utf8');
   expect(draft).toContain('AI PRE-READ - PRELIMINARY');
   return dr;
+}
+
+/** Sends a head CT with a haemorrhage-like hyperdensity over STOW-RS and checks it ends in a Critical, validated report. */
+export async function sendHaemorrhageHeadCt(client: MeshClient, seed: number): Promise<{ study: SampleStudy; lineage: Lineage }> {
+  const study = generateHeadCtStudy({ haemorrhage: true, seed, patient: E2E_PATIENT });
+  await client.stow(study.files);
+  const lineage = await client.waitForCompleteLineage(study.studyInstanceUid, 120_000);
+  await expectReportedFlow(client, lineage, {
+    studyInstanceUid: study.studyInstanceUid,
+    instances: 12,
+    priority: 'critical',
+    firstRule: 'critical-ai-finding',
+    reportId: preliminaryReportId(study.studyInstanceUid),
+    positiveLabels: ['Acute intracranial hemorrhage'],
+    patientId: E2E_PATIENT.id,
+  });
+  return { study, lineage };
 }
