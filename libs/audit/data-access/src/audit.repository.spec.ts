@@ -72,6 +72,8 @@ describe('AuditRepository (PGlite in memory, real migrations)', () => {
 
     const byStudy = await repo.lineage({ studyInstanceUid: flow.studyInstanceUid });
     expect(byStudy).toEqual(lineage);
+    expect(await repo.lineage({ accessionNumber: 'ACC0001' })).toEqual(lineage);
+    expect(await repo.lineage({ accessionNumber: 'NO-SUCH-ACC' })).toBeNull();
   });
 
   it('keeps pipeline order and completeness when events arrive out of order', async () => {

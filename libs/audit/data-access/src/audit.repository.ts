@@ -77,6 +77,11 @@ export class AuditRepository {
 
   /** The ordered timeline of a trace, or of a study's latest trace; null when nothing is recorded. */
   async lineage(query: LineageQuery): Promise<Lineage | null> {
+    if ('accessionNumber' in query) {
+      // An accession names one order; if it was ever reused, the most recently received study wins.
+      const study = await this.prisma.study.findFirst({ where: { accessionNumber: query.accessionNumber }, orderBy: { receivedAt: 'desc' } });
+      return study ? this.lineage({ studyInstanceUid: study.studyInstanceUid }) : null;
+    }
     let traceId: string;
     let otherTraceIds: string[] = [];
     if ('traceId' in query) {

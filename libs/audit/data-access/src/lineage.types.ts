@@ -66,7 +66,7 @@ export interface Lineage {
   otherTraceIds: string[];
 }
 
-export type LineageQuery = { traceId: string } | { studyInstanceUid: string };
+export type LineageQuery = { traceId: string } | { studyInstanceUid: string } | { accessionNumber: string };
 
 export interface RecordResult {
   duplicate: boolean;

@@ -65,6 +65,22 @@ describe('AuditFeatureModule (embedded: in-process bus, PGlite)', () => {
     const byStudy = await get(`/lineage?studyInstanceUid=${flow.studyInstanceUid}`);
     expect(byStudy.status).toBe(200);
     expect(byStudy.body).toEqual(byTrace.body);
+
+    const byAccession = await get(`/lineage?accessionNumber=${flow.received.payload.study.accessionNumber}`);
+    expect(byAccession.status).toBe(200);
+    expect(byAccession.body).toEqual(byTrace.body);
+  });
+
+  it.each([
+    ['neither key', '/lineage'],
+    ['both keys', '/lineage?studyInstanceUid=1.2.3&accessionNumber=A1'],
+    ['an accession number over 16 characters', `/lineage?accessionNumber=${'A'.repeat(17)}`],
+    ['a repeated accession number', '/lineage?accessionNumber=A1&accessionNumber=A2'],
+  ])('answers 400 INVALID_QUERY for %s, without echoing the value', async (_name, path) => {
+    const res = await get(path);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: 'INVALID_QUERY' });
+    expect(JSON.stringify(res.body)).not.toContain('AAAAAAAAAAAAAAAAA');
   });
 
   it('answers 404 with a JSON error for an unknown trace or study', async () => {
@@ -79,7 +95,6 @@ describe('AuditFeatureModule (embedded: in-process bus, PGlite)', () => {
     ['a short trace id', '/lineage/abc123', 'INVALID_TRACE_ID'],
     ['the all-zero trace id', `/lineage/${'0'.repeat(32)}`, 'INVALID_TRACE_ID'],
     ['a path-like trace id', '/lineage/..%2F..%2Fetc', 'INVALID_TRACE_ID'],
-    ['no studyInstanceUid', '/lineage', 'INVALID_STUDY_INSTANCE_UID'],
     ['a UID with letters', '/lineage?studyInstanceUid=1.2.abc', 'INVALID_STUDY_INSTANCE_UID'],
     ['a UID with a leading zero component', '/lineage?studyInstanceUid=1.02.3', 'INVALID_STUDY_INSTANCE_UID'],
     ['a UID over 64 characters', `/lineage?studyInstanceUid=1.${'2'.repeat(70)}`, 'INVALID_STUDY_INSTANCE_UID'],

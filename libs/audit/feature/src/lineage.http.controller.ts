@@ -6,7 +6,7 @@ import { LineageErrorCode, LineageException } from './lineage.exception';
 
 const ZERO_TRACE = '0'.repeat(32);
 
-/** The audited timeline of a study: GET /lineage/:traceId and GET /lineage?studyInstanceUid=... */
+/** The audited timeline of a study: GET /lineage/:traceId, GET /lineage?studyInstanceUid=... or ?accessionNumber=... */
 @Controller('lineage')
 export class LineageHttpController {
   constructor(private readonly audit: AuditService) {}
@@ -22,7 +22,19 @@ export class LineageHttpController {
   }
 
   @Get()
-  async byStudy(@Query('studyInstanceUid') studyInstanceUid: unknown): Promise<Lineage> {
+  async byStudy(@Query('studyInstanceUid') studyInstanceUid: unknown, @Query('accessionNumber') accessionNumber: unknown): Promise<Lineage> {
+    if ((studyInstanceUid === undefined) === (accessionNumber === undefined)) {
+      throw new LineageException(LineageErrorCode.INVALID_QUERY, 'give exactly one of studyInstanceUid and accessionNumber');
+    }
+    if (accessionNumber !== undefined) {
+      // DICOM SH: at most 16 characters, no backslash or control characters. Never echoed back (it identifies an order).
+      if (typeof accessionNumber !== 'string' || !/^[^\\\x00-\x1f]{1,16}$/.test(accessionNumber)) {
+        throw new LineageException(LineageErrorCode.INVALID_QUERY, 'accessionNumber must be given once, as a DICOM SH value (1 to 16 characters)');
+      }
+      const byAccession = await this.audit.lineage({ accessionNumber });
+      if (!byAccession) throw new LineageException(LineageErrorCode.LINEAGE_NOT_FOUND, 'no study recorded for this accession number');
+      return byAccession;
+    }
     if (typeof studyInstanceUid !== 'string' || !DicomUidSchema.safeParse(studyInstanceUid).success) {
       throw new LineageException(
         LineageErrorCode.INVALID_STUDY_INSTANCE_UID,
