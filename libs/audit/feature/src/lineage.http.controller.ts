@@ -6,6 +6,11 @@ import { LineageErrorCode, LineageException } from './lineage.exception';
 
 const ZERO_TRACE = '0'.repeat(32);
 
+/** DICOM SH: 1 to 16 characters, none of them a backslash or a control character. */
+function isShortString(value: string): boolean {
+  return value.length >= 1 && value.length <= 16 && [...value].every((c) => c !== '\\' && c.charCodeAt(0) >= 0x20);
+}
+
 /** The audited timeline of a study: GET /lineage/:traceId, GET /lineage?studyInstanceUid=... or ?accessionNumber=... */
 @Controller('lineage')
 export class LineageHttpController {
@@ -28,7 +33,7 @@ export class LineageHttpController {
     }
     if (accessionNumber !== undefined) {
       // DICOM SH: at most 16 characters, no backslash or control characters. Never echoed back (it identifies an order).
-      if (typeof accessionNumber !== 'string' || !/^[^\\\x00-\x1f]{1,16}$/.test(accessionNumber)) {
+      if (typeof accessionNumber !== 'string' || !isShortString(accessionNumber)) {
         throw new LineageException(LineageErrorCode.INVALID_QUERY, 'accessionNumber must be given once, as a DICOM SH value (1 to 16 characters)');
       }
       const byAccession = await this.audit.lineage({ accessionNumber });
