@@ -1,17 +1,11 @@
 import { mulberry32, randomInt } from './prng';
 import { EXPLICIT_VR_LITTLE_ENDIAN, writePart10, type NaturalDataset } from './part10.writer';
-import type { SamplePatient, SampleStudy, SampleUids } from './sample-study';
+import type { PhantomOptions, SamplePatient, SampleStudy } from './sample-study';
 import { accessionFor, newUuidUid } from './uid';
 
 export const DX_FOR_PRESENTATION_STORAGE = '1.2.840.10008.5.1.4.1.1.1.1';
 
-export interface ChestXrayOptions {
-  seed?: number;
-  uids?: SampleUids;
-  accessionNumber?: string;
-  studyDate?: string;
-  patient?: Partial<SamplePatient>;
-}
+export type ChestXrayOptions = PhantomOptions;
 
 /** Geometry and intensities (12-bit stored values) of the chest phantom, 512x512. */
 export const CHEST_XRAY_PHANTOM = {

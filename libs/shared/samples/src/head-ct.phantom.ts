@@ -1,21 +1,14 @@
 import { mulberry32, randomInt } from './prng';
 import { EXPLICIT_VR_LITTLE_ENDIAN, writePart10, type NaturalDataset } from './part10.writer';
-import type { SamplePatient, SampleStudy, SampleUids } from './sample-study';
+import type { PhantomOptions, SamplePatient, SampleStudy } from './sample-study';
 import { accessionFor, newUuidUid } from './uid';
 
 export const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
 
-export interface HeadCtOptions {
+export interface HeadCtOptions extends PhantomOptions {
   haemorrhage: boolean;
-  /** PRNG seed for the brain noise (default 1). */
-  seed?: number;
   /** Number of axial slices (default 12). */
   slices?: number;
-  uids?: SampleUids;
-  accessionNumber?: string;
-  /** DICOM DA (YYYYMMDD); fixed by default so output is deterministic. */
-  studyDate?: string;
-  patient?: Partial<SamplePatient>;
 }
 
 /**

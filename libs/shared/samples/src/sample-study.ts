@@ -16,6 +16,17 @@ export interface SampleUids {
   frameOfReference?: string;
 }
 
+/** What every phantom generator accepts besides its own geometry switches. */
+export interface PhantomOptions {
+  /** PRNG seed for the noise (default 1). */
+  seed?: number;
+  uids?: SampleUids;
+  accessionNumber?: string;
+  /** DICOM DA (YYYYMMDD); fixed by default so output is deterministic. */
+  studyDate?: string;
+  patient?: Partial<SamplePatient>;
+}
+
 export interface SamplePatient {
   name: string;
   id: string;
