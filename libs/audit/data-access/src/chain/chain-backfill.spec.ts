@@ -5,24 +5,10 @@ import type { PGlite } from '@electric-sql/pglite';
 import { PGLITE_MEMORY } from '../db/database-target';
 import { openPGlite } from '../db/driver-adapter.factory';
 import { applyMigrationsToPGlite, MIGRATIONS_DIR, readMigrations } from '../db/migration.runner';
+import { linkFieldsOfRow, type AuditEventSqlRow } from './chain-tamper.fixture';
 import { GENESIS_HASH, linkHash } from './hash-chain';
 
-interface Row {
-  id: string;
-  chain_seq: string;
-  event_id: string;
-  topic: string;
-  type: string;
-  schema_version: number;
-  source: string;
-  trace_id: string;
-  subject: string;
-  occurred_at: Date;
-  recorded_at: Date;
-  envelope_sha256: string | null;
-  prev_hash: string;
-  hash: string;
-}
+type Row = AuditEventSqlRow & { id: string };
 
 /** The hash_chain migration on a store that already holds rows from the first migration. */
 describe('hash_chain migration backfill (PGlite)', () => {
@@ -60,21 +46,7 @@ describe('hash_chain migration backfill (PGlite)', () => {
     for (const r of rows) {
       expect(r.prev_hash).toBe(prev);
       expect(r.envelope_sha256).toBeNull();
-      const recomputed = linkHash({
-        chainSeq: BigInt(r.chain_seq),
-        eventId: r.event_id,
-        topic: r.topic,
-        type: r.type,
-        schemaVersion: r.schema_version,
-        source: r.source,
-        traceId: r.trace_id,
-        subject: r.subject,
-        occurredAt: r.occurred_at,
-        recordedAt: r.recorded_at,
-        envelopeSha256: r.envelope_sha256,
-        prevHash: r.prev_hash,
-      });
-      expect(r.hash).toBe(recomputed);
+      expect(r.hash).toBe(linkHash(linkFieldsOfRow(r)));
       prev = r.hash;
     }
     const head = (await db.query<{ seq: string; hash: string }>('SELECT seq, hash FROM audit_chain_head')).rows;

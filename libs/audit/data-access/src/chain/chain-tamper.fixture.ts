@@ -7,7 +7,7 @@ import type { AuditRepository } from '../audit.repository';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import { buildThinFlowEnvelopes } from '../thin-flow.fixture';
 import { verifyChain, type ChainVerification } from './chain.verifier';
-import { linkHash } from './hash-chain';
+import { linkHash, type ChainLinkFields } from './hash-chain';
 
 type Tx = Prisma.TransactionClient;
 
@@ -123,4 +123,39 @@ export async function rewriteChainFrom(tx: Tx, eventId: string): Promise<void> {
     prevHash = hash;
   }
   await tx.auditChainHead.update({ where: { id: 1 }, data: { hash: prevHash } });
+}
+
+/** An audit_event row as raw SQL returns it (snake_case; bigints as strings). */
+export interface AuditEventSqlRow {
+  chain_seq: string;
+  event_id: string;
+  topic: string;
+  type: string;
+  schema_version: number;
+  source: string;
+  trace_id: string;
+  subject: string;
+  occurred_at: Date;
+  recorded_at: Date;
+  envelope_sha256: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The link fields of a raw row, to recompute its hash independently of the repository. */
+export function linkFieldsOfRow(r: AuditEventSqlRow): ChainLinkFields {
+  return {
+    chainSeq: BigInt(r.chain_seq),
+    eventId: r.event_id,
+    topic: r.topic,
+    type: r.type,
+    schemaVersion: r.schema_version,
+    source: r.source,
+    traceId: r.trace_id,
+    subject: r.subject,
+    occurredAt: r.occurred_at,
+    recordedAt: r.recorded_at,
+    envelopeSha256: r.envelope_sha256,
+    prevHash: r.prev_hash,
+  };
 }

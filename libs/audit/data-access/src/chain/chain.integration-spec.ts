@@ -11,7 +11,18 @@ import { createPrismaClient, type AuditDatabase } from '../db/prisma-client.fact
 import { buildThinFlowEnvelopes } from '../thin-flow.fixture';
 import { verifyAgainstCheckpoint, writeCheckpoint } from './chain.checkpoint';
 import { verifyChain } from './chain.verifier';
-import { appendFlows, checkAfterTampering, deleteRow, editRow, insertForgedAfter, rewriteChainFrom, swapRows, verifyAfterTampering } from './chain-tamper.fixture';
+import {
+  appendFlows,
+  checkAfterTampering,
+  deleteRow,
+  editRow,
+  insertForgedAfter,
+  linkFieldsOfRow,
+  rewriteChainFrom,
+  swapRows,
+  verifyAfterTampering,
+  type AuditEventSqlRow,
+} from './chain-tamper.fixture';
 import { GENESIS_HASH, linkHash } from './hash-chain';
 
 const ROOT = resolve(__dirname, '..', '..', '..', '..', '..');
@@ -105,27 +116,13 @@ describe('audit hash chain on the real PostgreSQL', () => {
       }
       // As @prisma/adapter-pg runs a migration script: statement by statement, split at semicolons.
       for (const stmt of chain.sql.split(';').filter((s) => s.trim())) await sql.query(stmt);
-      const rows = (await sql.query('SELECT * FROM audit_event ORDER BY chain_seq')).rows as Array<Record<string, never>>;
+      const rows = (await sql.query('SELECT * FROM audit_event ORDER BY chain_seq')).rows as AuditEventSqlRow[];
       let prev = GENESIS_HASH;
       for (const [i, r] of rows.entries()) {
         expect(Number(r.chain_seq)).toBe(i + 1);
         expect(r.prev_hash).toBe(prev);
-        expect(r.hash).toBe(
-          linkHash({
-            chainSeq: BigInt(r.chain_seq),
-            eventId: r.event_id,
-            topic: r.topic,
-            type: r.type,
-            schemaVersion: r.schema_version,
-            source: r.source,
-            traceId: r.trace_id,
-            subject: r.subject,
-            occurredAt: r.occurred_at,
-            recordedAt: r.recorded_at,
-            envelopeSha256: null,
-            prevHash: prev,
-          }),
-        );
+        expect(r.envelope_sha256).toBeNull();
+        expect(r.hash).toBe(linkHash(linkFieldsOfRow(r)));
         prev = r.hash;
       }
       const head = await sql.query('SELECT seq, hash FROM audit_chain_head');
