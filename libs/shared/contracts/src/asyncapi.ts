@@ -4,7 +4,7 @@ import { CONTENT_TYPE, DLQ_HEADERS, envelopeSchema, HEADERS } from './envelope';
 import { consumerGroupId, DEFAULT_DLQ_RETENTION_MS, DEFAULT_PARTITIONS, DEFAULT_RETENTION_MS } from './topology';
 
 /** Version of the contracts as a whole (AsyncAPI info.version). Bump on any schema change. */
-export const CONTRACTS_VERSION = '1.0.0';
+export const CONTRACTS_VERSION = '1.1.0';
 
 function jsonSchema(schema: z.ZodType): Record<string, unknown> {
   const out = z.toJSONSchema(schema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;

@@ -111,6 +111,106 @@ export const ReportIssuedV1 = z
   .describe('A FHIR R4 DiagnosticReport was issued for the study');
 export type ReportIssued = z.infer<typeof ReportIssuedV1>;
 
+/** ingest → a study the mesh already handed on changed: more instances arrived, or its order context did. */
+export const StudyUpdatedV1 = StudyReceivedV1.extend({
+  changes: z
+    .array(z.enum(['instances-added', 'context-updated', 'priors-attached']))
+    .min(1)
+    .describe('What changed since the previous study.received / study.updated'),
+  revision: z.number().int().positive().describe('1 for the first update after study.received, then +1 each time'),
+  addedInstanceCount: z.number().int().nonnegative().describe('Instances stored since the previous event'),
+}).describe('A study already handed on has changed; it is the same study, not a second one');
+export type StudyUpdated = z.infer<typeof StudyUpdatedV1>;
+
+export const ReaderRefSchema = z
+  .object({
+    id: z.string().min(1).max(64).describe('Reader id in the reader directory (staff, not patient data)'),
+    display: z.string().max(128).optional().describe("The radiologist's display name"),
+    npi: z.string().max(32).optional().describe('Practitioner identifier (e.g. NPI) where known'),
+  })
+  .describe('A radiologist');
+export type ReaderRef = z.infer<typeof ReaderRefSchema>;
+
+export const FindingVerdictSchema = z
+  .object({
+    label: z.string().min(1).max(64),
+    code: CodingSchema,
+    modelId: z.string().min(1).max(128),
+    modelVersion: z.string().min(1).max(64),
+    aiPositive: z.boolean().describe('What the AI said (the finding as it was in inference.completed)'),
+    verdict: z.enum(['confirmed', 'rejected']).describe('The radiologist agrees (confirmed) or not (rejected) with the AI'),
+  })
+  .describe("The radiologist's verdict on one AI finding; readPositive = aiPositive when confirmed, else its negation");
+export type FindingVerdict = z.infer<typeof FindingVerdictSchema>;
+
+/** routing → a radiologist signed a read of the study (final, or an amendment of a final read). */
+export const ReadSignedV1 = z
+  .object({
+    study: StudyRefSchema,
+    readId: z.uuid().describe('Stable id of this read; an amendment has its own'),
+    status: z.enum(['final', 'amended']),
+    reader: ReaderRefSchema,
+    verdicts: z.array(FindingVerdictSchema).describe('One per AI finding of the active models (kind finding)'),
+    impression: z.string().min(1).max(8192).describe('PHI-bearing free text: the report impression'),
+    conclusionCodes: z.array(CodingSchema).describe('Coded conclusions (SNOMED CT) for DiagnosticReport.conclusionCode'),
+    priority: PrioritySchema,
+    claimedAt: z.iso.datetime({ offset: true }).optional(),
+    signedAt: z.iso.datetime({ offset: true }),
+  })
+  .describe("A radiologist's signed read: confirm or reject per AI finding, the impression, the signer");
+export type ReadSigned = z.infer<typeof ReadSignedV1>;
+
+/** routing → a study was assigned, claimed, released, or returned to the pool. */
+export const AssignmentChangedV1 = z
+  .object({
+    study: StudyRefSchema,
+    action: z.enum(['assigned', 'claimed', 'released', 'expired', 'reassigned']),
+    reader: ReaderRefSchema.optional().describe('Absent when the study sits in a pool'),
+    pool: z.string().min(1).max(64).describe('Worklist pool, e.g. neuro or general'),
+    priority: PrioritySchema,
+    reasons: z.array(ReasonSchema).describe('Why this reader or pool (subspecialty, licence, shift, workload)'),
+    silent: z.boolean().describe('Silent mode: computed and audited, worklist untouched'),
+    at: z.iso.datetime({ offset: true }),
+  })
+  .describe('Who (or which pool) holds a study on the worklist');
+export type AssignmentChanged = z.infer<typeof AssignmentChangedV1>;
+
+/** routing → a tiered alert was raised, escalated, acknowledged, or ran out of people to escalate to. */
+export const AlertChangedV1 = z
+  .object({
+    study: StudyRefSchema,
+    alertId: z.uuid().describe('Stable per study and critical decision'),
+    action: z.enum(['raised', 'escalated', 'acknowledged', 'exhausted']),
+    tier: PrioritySchema,
+    step: z.number().int().nonnegative().describe('Position in the escalation chain (0 = first recipient)'),
+    recipient: ReaderRefSchema.optional().describe('Who is being alerted at this step'),
+    role: z.enum(['assigned-reader', 'next-qualified-reader', 'supervisor']).optional(),
+    channels: z.array(z.enum(['hl7-adt', 'pager', 'sms', 'webhook', 'worklist'])),
+    findings: z.array(FindingSchema).describe('The critical findings the alert is about'),
+    reasons: z.array(ReasonSchema),
+    ackDeadline: z.iso.datetime({ offset: true }).optional(),
+    acknowledgedBy: ReaderRefSchema.optional(),
+    at: z.iso.datetime({ offset: true }),
+  })
+  .describe('A step in the life of a critical-finding alert; reporting sends the HL7 ADT alert on raised');
+export type AlertChanged = z.infer<typeof AlertChangedV1>;
+
+/** reporting → one attempt to deliver a FHIR bundle, an HL7 message or a webhook, and its outcome. */
+export const DeliveryRecordedV1 = z
+  .object({
+    study: StudyRefSchema,
+    deliveryId: z.string().min(1).max(128).describe('Stable per message: retries share it (e.g. MSH-10, bundle id)'),
+    channel: z.enum(['fhir', 'hl7', 'webhook', 'dicom-sr']),
+    target: z.string().min(1).max(256).describe('Configured destination name or base URL; never PHI'),
+    messageType: z.string().max(64).describe('e.g. transaction Bundle, ORU^R01, ADT^A08'),
+    attempt: z.number().int().positive(),
+    outcome: z.enum(['delivered', 'retrying', 'dead-lettered']),
+    detail: z.string().max(1024).optional().describe('ACK code, HTTP status, error text; never PHI'),
+    at: z.iso.datetime({ offset: true }),
+  })
+  .describe('A delivery attempt to an external system and what came of it');
+export type DeliveryRecorded = z.infer<typeof DeliveryRecordedV1>;
+
 export interface EventDefinition<S extends z.ZodType = z.ZodType> {
   /** Stable event type name, e.g. `study.received`. */
   type: string;
@@ -170,6 +270,56 @@ export const EVENTS = {
     key: 'StudyInstanceUID',
     summary: 'A validated FHIR R4 DiagnosticReport was issued (preliminary from the AI pre-read).',
     payload: ReportIssuedV1,
+  }),
+  studyUpdated: defineEvent({
+    type: 'study.updated',
+    topic: 'triage.study.updated.v1',
+    schemaVersion: 1,
+    producer: 'ingest',
+    consumers: ['routing', 'audit'],
+    key: 'StudyInstanceUID',
+    summary: 'A study already handed on changed (late instances, order context, priors); the same study, not a new one.',
+    payload: StudyUpdatedV1,
+  }),
+  readSigned: defineEvent({
+    type: 'read.signed',
+    topic: 'triage.read.signed.v1',
+    schemaVersion: 1,
+    producer: 'routing',
+    consumers: ['reporting', 'audit'],
+    key: 'StudyInstanceUID',
+    summary: "A radiologist signed a read: verdict per AI finding, impression, signer; reporting makes the report final.",
+    payload: ReadSignedV1,
+  }),
+  assignmentChanged: defineEvent({
+    type: 'assignment.changed',
+    topic: 'triage.assignment.changed.v1',
+    schemaVersion: 1,
+    producer: 'routing',
+    consumers: ['audit'],
+    key: 'StudyInstanceUID',
+    summary: 'A study was assigned, claimed, released or returned to the pool, with the reasons.',
+    payload: AssignmentChangedV1,
+  }),
+  alertChanged: defineEvent({
+    type: 'alert.changed',
+    topic: 'triage.alert.changed.v1',
+    schemaVersion: 1,
+    producer: 'routing',
+    consumers: ['reporting', 'audit'],
+    key: 'StudyInstanceUID',
+    summary: 'A critical-finding alert was raised, escalated, acknowledged or exhausted; reporting sends the HL7 ADT alert.',
+    payload: AlertChangedV1,
+  }),
+  deliveryRecorded: defineEvent({
+    type: 'delivery.recorded',
+    topic: 'triage.delivery.recorded.v1',
+    schemaVersion: 1,
+    producer: 'reporting',
+    consumers: ['audit'],
+    key: 'StudyInstanceUID',
+    summary: 'One delivery attempt (FHIR bundle, HL7 message, DICOM SR) and its outcome.',
+    payload: DeliveryRecordedV1,
   }),
 } as const;
 
