@@ -2,7 +2,7 @@
 # Starts what the integration and end-to-end tests need, and prints the environment to use:
 #   eval "$(bash tools/test/services.sh start)"   ...   bash tools/test/services.sh stop
 #
-# start: the Kafka broker (tools/kafka/kafka.sh, only when nothing answers on its port yet), a fresh
+# start: the DICOM/HL7 peers (apt-get, when missing), the Kafka broker (tools/kafka/kafka.sh, only when nothing answers on its port yet), a fresh
 #        PostgreSQL database on the local server (dropped and created again), and the mesh's topics.
 # stop:  stops only what start started (remembered in var/test-services/state).
 # With CI=true a service that cannot be started fails the command; locally it is a loud warning.
@@ -91,6 +91,35 @@ start_postgres() {
   fi
 }
 
+# Real DICOM and HL7 peers the integration and end-to-end tests drive: dcmtk (storescu, echoscu, findscu,
+# storescp, dcmdump), Orthanc with its DICOMweb plugin, and python3-hl7 (mllp_send, hl7.mllp) for Debian's
+# /usr/bin/python3. Installed from Debian's packages when missing (a fresh machine has none of them).
+PEER_PACKAGES=(dcmtk orthanc orthanc-dicomweb python3-hl7)
+peers_present() {
+  command -v storescu >/dev/null && command -v dcmdump >/dev/null && command -v Orthanc >/dev/null &&
+    [[ -e /usr/share/orthanc/plugins/libOrthancDicomWeb.so ]] && command -v mllp_send >/dev/null &&
+    /usr/bin/python3 -c 'import hl7.mllp' 2>/dev/null
+}
+
+install_peers() {
+  if peers_present; then
+    log "DICOM and HL7 peers present (dcmtk, Orthanc + DICOMweb, python3-hl7)"
+    return 0
+  fi
+  if ! command -v apt-get >/dev/null; then
+    unavailable "the DICOM/HL7 peers (${PEER_PACKAGES[*]}) are missing and apt-get is not available"
+    return 1
+  fi
+  log "installing the DICOM and HL7 peers from Debian's packages: ${PEER_PACKAGES[*]}"
+  # The packages' maintainer scripts try to start Orthanc as a system service; the tests start their own.
+  if ! { DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${PEER_PACKAGES[@]}" >&2; }; then
+    unavailable "could not install the DICOM/HL7 peers (${PEER_PACKAGES[*]}) with apt-get"
+    return 1
+  fi
+  peers_present || { unavailable "the DICOM/HL7 peers are still missing after apt-get install"; return 1; }
+}
+
 provision() {
   log "provisioning Kafka topics"
   if ! (cd "$ROOT" && KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" node -r @swc-node/register tools/kafka/provision-topics.ts >&2); then
@@ -105,6 +134,7 @@ start() {
   [[ -f "$STATE_FILE" ]] || : >"$STATE_FILE"
   if start_kafka; then provision || true; fi
   start_postgres || true
+  install_peers || true
 
   if ((${#problems[@]} > 0)) && [[ "$CI" == "true" ]]; then
     echo "[services] ERROR: ${#problems[@]} service(s) unavailable; with CI=true this is a failure, never a skip:" >&2
