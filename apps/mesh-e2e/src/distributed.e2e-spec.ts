@@ -71,7 +71,9 @@ describe('the thin flow with five service processes over the real Kafka broker a
 
   it('reports a head CT with a hyperdensity as Critical, with the lineage in PostgreSQL under one trace id', async () => {
     const { study, lineage } = await sendHaemorrhageHeadCt(client, 31);
-    const rows = await db.query('SELECT type, trace_id FROM audit_event WHERE subject = $1 ORDER BY id', [study.studyInstanceUid]);
+    // audit consumes each topic on its own, so rows land in arrival order across topics; the envelope's
+    // occurredAt is the pipeline's order.
+    const rows = await db.query('SELECT type, trace_id FROM audit_event WHERE subject = $1 ORDER BY occurred_at, id', [study.studyInstanceUid]);
     expect(rows.rows.map((r) => r.type)).toEqual(['study.received', 'inference.completed', 'priority.decided', 'report.issued']);
     expect(new Set(rows.rows.map((r) => r.trace_id))).toEqual(new Set([lineage.traceId]));
   });

@@ -75,7 +75,9 @@ describe('deploy/local/mesh-local.sh: the distributed mesh on one machine', () =
     const db = new Client({ connectionString: url.toString() });
     await db.connect();
     try {
-      const rows = await db.query('SELECT type FROM audit_event WHERE subject = $1 ORDER BY id', [study.studyInstanceUid]);
+      // audit consumes each topic on its own, so rows land in arrival order across topics; the envelope's
+      // occurredAt is the pipeline's order.
+      const rows = await db.query('SELECT type FROM audit_event WHERE subject = $1 ORDER BY occurred_at, id', [study.studyInstanceUid]);
       expect(rows.rows.map((r) => r.type)).toEqual(['study.received', 'inference.completed', 'priority.decided', 'report.issued']);
     } finally {
       await db.end();
