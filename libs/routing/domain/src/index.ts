@@ -8,3 +8,7 @@ export * from './reader.schema';
 export * from './shift';
 export * from './assignment';
 export * from './escalation';
+export * from './worklist';
+export * from './read';
+export * from './silent-mode';
+export * from './routing-state';
