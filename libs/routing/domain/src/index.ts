@@ -12,3 +12,4 @@ export * from './worklist';
 export * from './read';
 export * from './silent-mode';
 export * from './routing-state';
+export * from './default-readers';

@@ -25,6 +25,8 @@ export interface StudyState {
   study: StudyRef;
   runs: InferenceRun[];
   traceId: string;
+  /** The input event the current decision came from (basis of derived event ids). */
+  inputEventId: string;
   /** What the worklist and alerts act on. */
   decision: PriorityDecision;
   /** The decision before silent mode took runs out (equal to `decision` when nothing is silent). */
@@ -87,6 +89,7 @@ export class RoutingState {
           study: rec.study,
           runs: rec.runs,
           traceId: rec.traceId,
+          inputEventId: rec.inputEventId,
           decision: rec.decision,
           aiDecision: rec.aiDecision,
           silent: rec.silent,
