@@ -13,3 +13,4 @@ export * from './read';
 export * from './silent-mode';
 export * from './routing-state';
 export * from './default-readers';
+export * from './webhook-signature';

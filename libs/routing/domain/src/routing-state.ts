@@ -27,8 +27,10 @@ export interface StudyState {
   traceId: string;
   /** The input event the current decision came from (basis of derived event ids). */
   inputEventId: string;
-  /** What the worklist and alerts act on. */
+  /** What the worklist and alerts act on (re-scored as the study waits). */
   decision: PriorityDecision;
+  /** The decision as published for `inputEventId`, re-published unchanged when that input is redelivered. */
+  decisionAtInput: PriorityDecision;
   /** The decision before silent mode took runs out (equal to `decision` when nothing is silent). */
   aiDecision: PriorityDecision;
   silent: boolean;
@@ -91,6 +93,7 @@ export class RoutingState {
           traceId: rec.traceId,
           inputEventId: rec.inputEventId,
           decision: rec.decision,
+          decisionAtInput: rec.decision,
           aiDecision: rec.aiDecision,
           silent: rec.silent,
           decidedAt: rec.at,

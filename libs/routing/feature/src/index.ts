@@ -3,5 +3,4 @@ export * from './routing.service';
 export * from './routing.options';
 export * from './routing.store';
 export * from './worklist.service';
-export * from './webhook.signer';
 export * from './simulate.input';

@@ -35,10 +35,13 @@ describe('routing service: decisions, worklist, alerts (in-process bus, real jou
     expect(assigned.payload.reasons[0].text).toBe('Neuro emergency (CT HEAD, critical, emergency): to a neuroradiologist');
     expect(r.events.alerts[0].payload).toMatchObject({ action: 'raised', step: 0, recipient: { id: 'neo' }, role: 'assigned-reader', ackDeadline: '2026-11-23T10:05:00.000Z' });
 
-    // Redelivery of the same inference.completed changes nothing.
+    // Redelivery of the same inference.completed publishes the same priority.decided again (same id) and nothing else.
     await r.send(ct, [run([ICH])], env.eventId);
     await r.tick();
+    await waitFor(() => r.events.decided.filter((e) => e.subject === ct.studyInstanceUid).length === 2, { description: 're-published decision' });
+    expect(new Set(r.events.decided.filter((e) => e.subject === ct.studyInstanceUid).map((e) => e.eventId)).size).toBe(1);
     expect(r.events.alerts).toHaveLength(1);
+    expect(r.events.assignments).toHaveLength(3);
   });
 
   it('escalates along the chain on the clock until acknowledged, then stops', async () => {

@@ -64,7 +64,10 @@ export class RoutingService {
 
   private async handle(inputEventId: string, traceId: string, study: StudyRef, runs: InferenceRun[]): Promise<void> {
     await this.store.exclusive(async () => {
-      if (this.store.state.handled.has(inputEventId)) return;
+      if (this.store.state.handled.has(inputEventId)) {
+        await this.store.commit(this.republish(inputEventId));
+        return;
+      }
       const existing = this.store.state.studies.get(study.studyInstanceUid);
       if (existing && existing.reads.length > 0) {
         this.logger.info({ studyInstanceUid: study.studyInstanceUid }, 'study already signed: decision not changed');
@@ -73,6 +76,18 @@ export class RoutingService {
       await this.store.commit(this.decide(inputEventId, traceId, study, runs, existing, this.clock()));
     });
     await this.flushOrRetry();
+  }
+
+  /**
+   * A redelivered input publishes its priority.decided again, byte for byte the same event (same id), as
+   * every stage of the mesh does, so downstream stages that lost their copy still get it. Assignments and
+   * alerts are not repeated.
+   */
+  private republish(inputEventId: string): JournalRecord[] {
+    const s = [...this.store.state.studies.values()].find((x) => x.inputEventId === inputEventId);
+    if (!s) return [];
+    const payload = { study: s.study, runs: s.runs, ...s.decisionAtInput, decidedAt: s.decidedAt };
+    return [eventRecord('priorityDecided', derivedEventId(inputEventId, 'priority.decided'), s.study, s.traceId, payload)];
   }
 
   private decide(inputEventId: string, traceId: string, study: StudyRef, runs: InferenceRun[], existing: StudyState | undefined, now: Date): JournalRecord[] {

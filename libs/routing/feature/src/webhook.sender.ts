@@ -1,4 +1,4 @@
-import { signWebhook, WEBHOOK_HEADERS } from './webhook.signer';
+import { signWebhook, WEBHOOK_HEADERS } from '@triage/routing-domain';
 
 export type WebhookOutcome = { ok: true; status: number } | { ok: false; permanent: boolean; detail: string };
 
