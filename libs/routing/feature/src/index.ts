@@ -4,3 +4,4 @@ export * from './routing.options';
 export * from './routing.store';
 export * from './worklist.service';
 export * from './simulate.input';
+export * from './simulate.cli';
