@@ -47,4 +47,26 @@ describe('RoutingState replay', () => {
     expect(s.openAlertOf('1.3')).toBeUndefined();
     expect(s.alerts.get('a1')?.acknowledged).toEqual({ readerId: 'neo', at: '2026-11-23T10:01:00Z' });
   });
+
+  it('a snapshot rebuilds the same state, and leaves out studies signed before the retention cut-off', () => {
+    const s = new RoutingState();
+    for (const r of records) s.apply(r);
+    s.apply({ t: 'alert-opened', alert: { alertId: 'a1', studyInstanceUid: '1.2', traceId: 't', steps: [{ role: 'assigned', readerId: 'neo', ackMinutes: 5 }], notifiedAt: ['2026-11-23T10:00:00Z'], findings: [], raisedAt: '2026-11-23T10:00:00Z', repeats: 0 } });
+    const replay = (recs: JournalRecord[]) => {
+      const x = new RoutingState();
+      for (const r of recs) x.apply(r);
+      return x;
+    };
+    const copy = replay(s.snapshot());
+    expect(copy.worklist.list()).toEqual(s.worklist.list());
+    expect([...copy.studies.entries()]).toEqual([...s.studies.entries()]);
+    expect([...copy.alerts.entries()]).toEqual([...s.alerts.entries()]);
+    expect([...copy.outbox.entries()]).toEqual([...s.outbox.entries()]);
+    expect([...copy.handled.entries()]).toEqual([...s.handled.entries()]);
+
+    const kept = replay(s.snapshot(new Date('2026-11-24T00:00:00Z')));
+    expect([...kept.studies.keys()]).toEqual(['1.1', '1.2']);
+    expect(kept.handled.has('e-1.3')).toBe(false);
+    expect([...kept.alerts.keys()]).toEqual(['a1']);
+  });
 });

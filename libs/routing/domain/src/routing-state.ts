@@ -57,7 +57,7 @@ export type OutboxItem =
 
 /** One line of the routing journal: every change to the worklist, claims, reads and alerts. */
 export type JournalRecord =
-  | { t: 'decided'; inputEventId: string; traceId: string; study: StudyRef; runs: InferenceRun[]; decision: PriorityDecision; aiDecision: PriorityDecision; silent: boolean; pool: string; at: string }
+  | { t: 'decided'; inputEventId: string; traceId: string; study: StudyRef; runs: InferenceRun[]; decision: PriorityDecision; aiDecision: PriorityDecision; silent: boolean; pool: string; at: string; assignmentReasons?: Reason[] }
   | { t: 'rescored'; uid: string; decision: PriorityDecision; at: string }
   | { t: 'hold'; claim: Claim; kind: HoldKind; reasons: Reason[] }
   | { t: 'unhold'; uid: string; action: 'released' | 'expired' }
@@ -65,6 +65,7 @@ export type JournalRecord =
   | { t: 'alert-opened'; alert: OpenAlert }
   | { t: 'alert-notified'; alertId: string; step: number; at: string; repeat: boolean }
   | { t: 'alert-acknowledged'; alertId: string; readerId: string; at: string }
+  | { t: 'handled'; ids: Array<[string, string]> }
   | { t: 'outbox'; item: OutboxItem }
   | { t: 'outbox-done'; id: string; outcome: 'sent' | 'failed' };
 
@@ -78,14 +79,14 @@ export class RoutingState {
   readonly studies = new Map<string, StudyState>();
   readonly alerts = new Map<string, OpenAlert>();
   readonly outbox = new Map<string, OutboxItem>();
-  /** Input event ids already handled: redelivered inputs change nothing. */
-  readonly handled = new Set<string>();
+  /** Input event ids already handled (→ their study): redelivered inputs change nothing. */
+  readonly handled = new Map<string, string>();
   readonly worklist = new SortedWorklist<WorklistRow>();
 
   apply(rec: JournalRecord): void {
     switch (rec.t) {
       case 'decided': {
-        this.handled.add(rec.inputEventId);
+        this.handled.set(rec.inputEventId, rec.study.studyInstanceUid);
         const prev = this.studies.get(rec.study.studyInstanceUid);
         const s: StudyState = {
           study: rec.study,
@@ -99,7 +100,7 @@ export class RoutingState {
           decidedAt: rec.at,
           pool: rec.pool,
           hold: prev?.hold,
-          assignmentReasons: prev?.assignmentReasons ?? [],
+          assignmentReasons: rec.assignmentReasons ?? prev?.assignmentReasons ?? [],
           reads: prev?.reads ?? [],
         };
         this.studies.set(s.study.studyInstanceUid, s);
@@ -151,6 +152,9 @@ export class RoutingState {
         if (a && !a.acknowledged) a.acknowledged = { readerId: rec.readerId, at: rec.at };
         return;
       }
+      case 'handled':
+        for (const [id, uid] of rec.ids) this.handled.set(id, uid);
+        return;
       case 'outbox':
         this.outbox.set(rec.item.id, rec.item);
         return;
@@ -168,6 +172,36 @@ export class RoutingState {
   holds(): Claim[] {
     const out: Claim[] = [];
     for (const s of this.studies.values()) if (s.hold) out.push(s.hold);
+    return out;
+  }
+
+  /**
+   * The fewest records that rebuild this state (journal compaction). Studies whose last read was signed
+   * before `dropSignedBefore` are left out with their alerts and handled input ids: past the topics'
+   * retention no input about them can be redelivered.
+   */
+  snapshot(dropSignedBefore?: Date): JournalRecord[] {
+    const out: JournalRecord[] = [];
+    const dropped = new Set<string>();
+    for (const s of this.studies.values()) {
+      const uid = s.study.studyInstanceUid;
+      const last = s.reads.at(-1);
+      if (dropSignedBefore && last && new Date(last.signedAt) < dropSignedBefore) {
+        dropped.add(uid);
+        continue;
+      }
+      out.push({ t: 'decided', inputEventId: s.inputEventId, traceId: s.traceId, study: s.study, runs: s.runs, decision: s.decisionAtInput, aiDecision: s.aiDecision, silent: s.silent, pool: s.pool, at: s.decidedAt, assignmentReasons: s.assignmentReasons });
+      if (s.decision !== s.decisionAtInput) out.push({ t: 'rescored', uid, decision: s.decision, at: s.decidedAt });
+      if (s.hold) {
+        const { kind, ...claim } = s.hold;
+        out.push({ t: 'hold', claim, kind, reasons: s.assignmentReasons });
+      }
+      for (const read of s.reads) out.push({ t: 'signed', uid, read });
+    }
+    const ids = [...this.handled].filter(([, uid]) => !dropped.has(uid));
+    if (ids.length > 0) out.push({ t: 'handled', ids });
+    for (const a of this.alerts.values()) if (!dropped.has(a.studyInstanceUid)) out.push({ t: 'alert-opened', alert: a });
+    for (const item of this.outbox.values()) out.push({ t: 'outbox', item });
     return out;
   }
 

@@ -65,6 +65,7 @@ export interface RoutingTestApp {
   logLines: string[];
   events: { decided: Envelope<PriorityDecided>[]; assignments: Envelope<AssignmentChanged>[]; alerts: Envelope<AlertChanged>[]; reads: Envelope<ReadSigned>[] };
   send(study: StudyRef, runs: InferenceRun[], eventId?: string): Promise<Envelope<InferenceCompleted>>;
+  update(study: StudyRef, revision: number): Promise<void>;
   tick(): Promise<void>;
   advance(minutes: number): void;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are asserted field by field in the tests
@@ -115,6 +116,19 @@ export async function startRouting(opts: { dataDir?: string; env?: Record<string
       const env = createEnvelope(EVENTS.inferenceCompleted, { study: s, runs }, { source: 'inference', subject: s.studyInstanceUid, trace: newTraceContext(), eventId });
       await routing.onInferenceCompleted(env);
       return env;
+    },
+    async update(s, revision) {
+      const payload = {
+        study: s,
+        series: [{ seriesInstanceUid: `${s.studyInstanceUid}.1`, modality: s.modalities[0], instances: [{ sopInstanceUid: `${s.studyInstanceUid}.1.1`, sopClassUid: '1.2.840.10008.5.1.4.1.1.2', transferSyntaxUid: '1.2.840.10008.1.2.1', sizeBytes: 1000, sha256: 'a'.repeat(64) }] }],
+        instanceCount: 1,
+        origin: { protocol: 'stow-rs' as const },
+        retrieveUrl: `http://127.0.0.1:8080/dicomweb/studies/${s.studyInstanceUid}`,
+        changes: ['context-updated' as const],
+        revision,
+        addedInstanceCount: 0,
+      };
+      await routing.onStudyUpdated(createEnvelope(EVENTS.studyUpdated, payload, { source: 'ingest', subject: s.studyInstanceUid, trace: newTraceContext() }));
     },
     tick: () => routing.tick(),
     advance(minutes) {

@@ -133,6 +133,21 @@ describe('routing service: decisions, worklist, alerts (in-process bus, real jou
     expect(promoted.payload.reasons[0]).toEqual({ ruleId: 'sla-routine', text: 'Waited 24 h 16 min, past the routine service level of 24 h: promoted to urgent' });
   });
 
+  it('re-scores a study when its order context changes (study.updated)', async () => {
+    const cxr = study('cxr', {}, T0);
+    await r.update(cxr, 1); // before its inference result: nothing to re-score
+    expect(r.events.decided).toEqual([]);
+    await r.send(cxr, [run([], 'cxr')]);
+    await r.update({ ...cxr, context: { ...cxr.context, orderPriority: 'stat' } }, 2);
+    await waitFor(() => r.events.decided.length === 2 && r.events.assignments.length === 2, { description: 're-decision' });
+    expect(r.events.decided.map((e) => [e.payload.priority, e.payload.reasons[0].ruleId])).toEqual([
+      ['routine', 'fallback'],
+      ['urgent', 'stat-order'],
+    ]);
+    expect(r.events.assignments[1].payload).toMatchObject({ action: 'reassigned', reader: { id: 'gen' }, priority: 'urgent' });
+    expect((await r.http('GET', '/worklist?readerId=gen')).body.items[0]).toMatchObject({ studyInstanceUid: cxr.studyInstanceUid, priority: 'urgent' });
+  });
+
   it('silent site: decided and audited, worklist placed by context, no alert', async () => {
     const ct = study('head-ct', { patientClass: 'outpatient', site: 'S9' }, T0);
     await r.send(ct, [run([ICH])]);

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
-import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import type { JournalRecord } from '@triage/routing-domain';
 
 async function fsyncDir(dir: string): Promise<void> {
@@ -65,6 +66,39 @@ export class RoutingJournal {
     await this.handle.write(records.map((r) => `${JSON.stringify(r)}\n`).join(''));
     await this.handle.datasync();
     this.lines += records.length;
+  }
+
+  /**
+   * Replaces the journal with `records` (compaction): a temp file in the same directory, fsync'd, renamed
+   * over the journal, the directory fsync'd. A crash at any point leaves either the old or the new journal.
+   */
+  async rewrite(records: readonly JournalRecord[]): Promise<void> {
+    const dir = dirname(this.path);
+    const tmp = join(dir, `.journal-${randomBytes(6).toString('hex')}.tmp`);
+    const handle = await fs.open(tmp, 'w', 0o600);
+    try {
+      await handle.writeFile(records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await this.handle?.close();
+    this.handle = undefined;
+    try {
+      await fs.rename(tmp, this.path);
+    } catch (err) {
+      await fs.rm(tmp, { force: true });
+      throw err;
+    } finally {
+      this.handle = await fs.open(this.path, 'a', 0o600);
+    }
+    await fsyncDir(dir);
+    this.lines = records.length;
+  }
+
+  /** Throws unless the journal is open (readiness). */
+  check(): void {
+    if (!this.handle) throw new Error('routing journal is not open');
   }
 
   async close(): Promise<void> {

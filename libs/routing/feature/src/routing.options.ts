@@ -36,6 +36,8 @@ const EnvSchema = z.object({
     .string()
     .regex(/^\d+(\.\d+)?,\d+(\.\d+)?,\d+(\.\d+)?$/, 'three minutes values: assigned,next-qualified,supervisor (e.g. 5,5,10)')
     .optional(),
+  ROUTING_JOURNAL_COMPACT_LINES: z.coerce.number().int().min(100).max(100_000_000).default(200_000),
+  ROUTING_RETENTION_HOURS: z.coerce.number().positive().max(24 * 365).default(168),
   ROUTING_WEBHOOK_URLS: z.string().optional(),
   ROUTING_PAGER_URL: z.url().optional(),
   ROUTING_WEBHOOK_SECRET: z.string().min(16, 'at least 16 characters').optional(),
@@ -69,6 +71,8 @@ export interface RoutingOptions {
   claimTtlMinutes: number;
   /** Where the journal lives: DATA_DIR/routing. */
   journalDir: string;
+  /** Compaction threshold (lines) and how long signed studies are kept (hours; the topics keep events 7 days). */
+  journal: { compactLines: number; retentionHours: number };
   webhooks: WebhookOptions;
 }
 
@@ -122,6 +126,7 @@ export function loadRoutingOptions(env: NodeJS.ProcessEnv, config: Pick<MeshConf
     assignTtlMinutes: e.ROUTING_ASSIGN_TTL_MINUTES,
     claimTtlMinutes: e.ROUTING_CLAIM_TTL_MINUTES,
     journalDir: join(config.DATA_DIR, 'routing'),
+    journal: { compactLines: e.ROUTING_JOURNAL_COMPACT_LINES, retentionHours: e.ROUTING_RETENTION_HOURS },
     webhooks: {
       priorityUrls,
       pagerUrl: e.ROUTING_PAGER_URL,

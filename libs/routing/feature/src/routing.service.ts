@@ -150,6 +150,7 @@ export class RoutingService {
       if (records.length > 0) await this.store.commit(records);
       const escalations = this.alerts.escalateDue(now);
       if (escalations.length > 0) await this.store.commit(escalations);
+      await this.store.compactIfDue(now);
     });
     await this.outbox.flush().catch((err: unknown) => this.logger.warn({ reason: err instanceof Error ? err.message : String(err) }, 'outbox not flushed; retrying next tick'));
   }
