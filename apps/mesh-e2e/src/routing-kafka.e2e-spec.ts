@@ -63,7 +63,9 @@ describe('routing over the real Kafka broker: worklist order, escalation until a
   const now = Date.now();
   const routine = [study(1, 'cxr', new Date(now - 40 * 60_000)), study(2, 'cxr', new Date(now - 20 * 60_000))];
   const ct = study(3, 'ct', new Date(now));
-  const collector = new TopicCollector(brokers, [EVENTS.priorityDecided, EVENTS.assignmentChanged, EVENTS.alertChanged], new Set([...routine, ct].map((s) => s.studyInstanceUid)));
+  const second = study(4, 'ct', new Date(now));
+  const collector = new TopicCollector(brokers, [EVENTS.priorityDecided, EVENTS.assignmentChanged, EVENTS.alertChanged], new Set([...routine, ct, second].map((s) => s.studyInstanceUid)));
+  let routingEnv: Record<string, string>;
   let routing: ServiceProcess;
   let producer: Producer;
 
@@ -83,7 +85,7 @@ describe('routing over the real Kafka broker: worklist order, escalation until a
     const readersFile = join(dataDir, 'readers.json');
     writeFileSync(readersFile, JSON.stringify(READERS));
     const hooks = await receiver.start(await freePort());
-    routing = new ServiceProcess('routing', await freePort(), {
+    routingEnv = {
       MESH_MODE: 'distributed',
       KAFKA_BROKERS: brokers.join(','),
       KAFKA_GROUP_PREFIX: groupPrefix,
@@ -96,7 +98,8 @@ describe('routing over the real Kafka broker: worklist order, escalation until a
       ROUTING_WEBHOOK_URLS: `${hooks}/priority`,
       ROUTING_PAGER_URL: `${hooks}/pager`,
       ROUTING_WEBHOOK_SECRET: SECRET,
-    });
+    };
+    routing = new ServiceProcess('routing', await freePort(), routingEnv);
     routing.start();
     await routing.ready(120_000);
     await collector.start();
@@ -169,6 +172,27 @@ describe('routing over the real Kafka broker: worklist order, escalation until a
     expect(hooks.filter((w) => w.path === '/pager').map((w) => JSON.parse(w.body).action).slice(0, 3)).toEqual(['raised', 'escalated', 'acknowledged']);
     expect(phiLeaks(hooks.map((w) => w.body))).toEqual([]);
     expect(hooks.some((w) => w.body.includes('E2E3'))).toBe(false); // accession numbers only when configured
+  });
+
+  it('a crash mid-escalation loses no alert and raises none twice: the chain goes on after the restart', async () => {
+    const alerts = () => collector.of<AlertChanged>(EVENTS.alertChanged, second.studyInstanceUid);
+    await send(second, [run(true, 'head-ct-hyperdensity')]);
+    await waitFor(() => alerts().length >= 1, { timeoutMs: 30_000, description: 'raised' });
+    const before = routing.output;
+    await routing.kill();
+    routing = new ServiceProcess('routing', routing.port, routingEnv);
+    routing.output.unshift(...before);
+    routing.start();
+    await routing.ready(120_000);
+    await waitFor(() => alerts().some((e) => e.payload.action === 'escalated'), { timeoutMs: 30_000, description: 'escalation after the restart' });
+    expect(alerts().filter((e) => e.payload.action === 'raised')).toHaveLength(1);
+    const open = (await (await fetch(`${routing.url}/alerts?studyInstanceUid=${second.studyInstanceUid}`)).json()) as { alerts: Array<{ alertId: string }> };
+    expect(open.alerts).toHaveLength(1);
+    const ack = await fetch(`${routing.url}/alerts/${open.alerts[0].alertId}/acknowledge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ readerId: 'gen' }) });
+    expect(ack.status).toBe(200);
+    // The first study's acknowledgement survived the crash too.
+    const first = (await (await fetch(`${routing.url}/alerts?state=all&studyInstanceUid=${ct.studyInstanceUid}`)).json()) as { alerts: Array<{ acknowledged?: { readerId: string } }> };
+    expect(first.alerts[0].acknowledged?.readerId).toBe('boss');
   });
 
   it('wrote no patient data to its log', () => {
