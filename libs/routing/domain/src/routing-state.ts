@@ -31,6 +31,8 @@ export interface StudyState {
   decision: PriorityDecision;
   /** The decision as published for `inputEventId`, re-published unchanged when that input is redelivered. */
   decisionAtInput: PriorityDecision;
+  /** The last input changed nothing, so nothing was published for it (nor is on redelivery). */
+  quiet: boolean;
   /** The decision before silent mode took runs out (equal to `decision` when nothing is silent). */
   aiDecision: PriorityDecision;
   silent: boolean;
@@ -57,7 +59,7 @@ export type OutboxItem =
 
 /** One line of the routing journal: every change to the worklist, claims, reads and alerts. */
 export type JournalRecord =
-  | { t: 'decided'; inputEventId: string; traceId: string; study: StudyRef; runs: InferenceRun[]; decision: PriorityDecision; aiDecision: PriorityDecision; silent: boolean; pool: string; at: string; assignmentReasons?: Reason[] }
+  | { t: 'decided'; inputEventId: string; traceId: string; study: StudyRef; runs: InferenceRun[]; decision: PriorityDecision; aiDecision: PriorityDecision; silent: boolean; pool: string; at: string; assignmentReasons?: Reason[]; quiet?: boolean }
   | { t: 'rescored'; uid: string; decision: PriorityDecision; at: string }
   | { t: 'hold'; claim: Claim; kind: HoldKind; reasons: Reason[] }
   | { t: 'unhold'; uid: string; action: 'released' | 'expired' }
@@ -94,7 +96,8 @@ export class RoutingState {
           traceId: rec.traceId,
           inputEventId: rec.inputEventId,
           decision: rec.decision,
-          decisionAtInput: rec.decision,
+          decisionAtInput: rec.quiet && prev ? prev.decisionAtInput : rec.decision,
+          quiet: rec.quiet ?? false,
           aiDecision: rec.aiDecision,
           silent: rec.silent,
           decidedAt: rec.at,
@@ -190,7 +193,7 @@ export class RoutingState {
         dropped.add(uid);
         continue;
       }
-      out.push({ t: 'decided', inputEventId: s.inputEventId, traceId: s.traceId, study: s.study, runs: s.runs, decision: s.decisionAtInput, aiDecision: s.aiDecision, silent: s.silent, pool: s.pool, at: s.decidedAt, assignmentReasons: s.assignmentReasons });
+      out.push({ t: 'decided', inputEventId: s.inputEventId, traceId: s.traceId, study: s.study, runs: s.runs, decision: s.decisionAtInput, aiDecision: s.aiDecision, silent: s.silent, pool: s.pool, at: s.decidedAt, assignmentReasons: s.assignmentReasons, quiet: s.quiet || undefined });
       if (s.decision !== s.decisionAtInput) out.push({ t: 'rescored', uid, decision: s.decision, at: s.decidedAt });
       if (s.hold) {
         const { kind, ...claim } = s.hold;

@@ -138,7 +138,8 @@ describe('routing service: decisions, worklist, alerts (in-process bus, real jou
     await r.update(cxr, 1); // before its inference result: nothing to re-score
     expect(r.events.decided).toEqual([]);
     await r.send(cxr, [run([], 'cxr')]);
-    await r.update({ ...cxr, context: { ...cxr.context, orderPriority: 'stat' } }, 2);
+    await r.update(cxr, 2); // late instances, nothing routing decides on changed: no new event
+    await r.update({ ...cxr, context: { ...cxr.context, orderPriority: 'stat' } }, 3);
     await waitFor(() => r.events.decided.length === 2 && r.events.assignments.length === 2, { description: 're-decision' });
     expect(r.events.decided.map((e) => [e.payload.priority, e.payload.reasons[0].ruleId])).toEqual([
       ['routine', 'fallback'],

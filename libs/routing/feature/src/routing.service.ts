@@ -26,6 +26,19 @@ class OutboxPendingError extends Error {
 
 const POOL = 'general';
 
+const sameReasons = (a: PriorityDecision, b: PriorityDecision) => a.reasons.map((r) => r.text).join('\n') === b.reasons.map((r) => r.text).join('\n');
+
+/** Whether a re-decision changes nothing downstream stages see: the same study, the same results, the same decision. */
+function unchanged(s: StudyState, study: StudyRef, runs: InferenceRun[], decision: PriorityDecision): boolean {
+  return (
+    s.decision.priority === decision.priority &&
+    s.decision.score === decision.score &&
+    sameReasons(s.decision, decision) &&
+    JSON.stringify(s.study) === JSON.stringify(study) &&
+    JSON.stringify(s.runs) === JSON.stringify(runs)
+  );
+}
+
 /**
  * Turns inference results and study updates into priority decisions, places studies on the worklist
  * (assignment under the routing policy, silent mode per site and model), raises Critical alerts, and on
@@ -85,7 +98,7 @@ export class RoutingService {
    */
   private republish(inputEventId: string): JournalRecord[] {
     const s = [...this.store.state.studies.values()].find((x) => x.inputEventId === inputEventId);
-    if (!s) return [];
+    if (!s || s.quiet) return [];
     const payload = { study: s.study, runs: s.runs, ...s.decisionAtInput, decidedAt: s.decidedAt };
     return [eventRecord('priorityDecided', derivedEventId(inputEventId, 'priority.decided'), s.study, s.traceId, payload)];
   }
@@ -97,6 +110,11 @@ export class RoutingService {
     // A study that already waited (a late or redelivered result) is judged on its wait at once.
     const decision = rescore(sd.effective, study, now, serviceLevelsOf(ruleSet));
     const isSilent = sd.silent.site || sd.silent.models.length > 0;
+    if (existing && unchanged(existing, study, runs, decision)) {
+      // Late instances that change nothing (same context, same results, same decision): no new event downstream.
+      this.logger.debug({ studyInstanceUid: study.studyInstanceUid }, 'study changed nothing routing decides on');
+      return [{ t: 'decided', inputEventId, traceId, study, runs, decision: existing.decision, aiDecision: sd.ai, silent: isSilent, pool: existing.pool, at: existing.decidedAt, quiet: true }];
+    }
     const records: JournalRecord[] = [
       { t: 'decided', inputEventId, traceId, study, runs, decision, aiDecision: sd.ai, silent: isSilent, pool: POOL, at },
       eventRecord('priorityDecided', derivedEventId(inputEventId, 'priority.decided'), study, traceId, { study, runs, ...decision, decidedAt: at }),
