@@ -26,6 +26,8 @@ describe('routing service: decisions, worklist, alerts (in-process bus, real jou
     expect(all.body.items[0].reasons[0].text).toBe('AI pre-read flags Intracranial hemorrhage (probability 0.93, threshold 0.50, model head-ct-hyperdensity 1.0.0)');
     expect(ids((await r.http('GET', '/worklist?pool=general')).body.items)).toEqual(early.map((s) => s.studyInstanceUid));
     expect(ids((await r.http('GET', '/worklist?readerId=neo')).body.items)).toEqual([ct.studyInstanceUid]);
+    expect(ids((await r.http('GET', '/worklist?readerId=neo&includePool=true')).body.items)).toEqual([ct.studyInstanceUid, ...early.map((s) => s.studyInstanceUid)]);
+    expect((await r.http('GET', '/worklist?pool=general&includePool=true')).body.problems).toEqual(['(root): includePool goes with readerId']);
 
     await waitFor(() => r.events.alerts.length === 1 && r.events.assignments.length === 3, { description: 'alert and assignments' });
     const decided = r.events.decided.find((e) => e.subject === ct.studyInstanceUid)!;

@@ -49,18 +49,23 @@ export class RoutingOutbox {
   }
 
   private async publishPending(): Promise<void> {
-    for (const item of [...this.store.state.outbox.values()]) {
-      if (item.kind !== 'event' || !this.store.state.outbox.has(item.id)) continue;
-      let outcome: 'sent' | 'failed' = 'sent';
-      try {
-        await this.publish(item);
-      } catch (err) {
-        // A payload that breaks its contract is a bug no retry fixes: record it and keep the outbox moving.
-        if (!(err instanceof ContractViolationError)) throw err;
-        this.logger.error({ eventId: item.eventId, event: item.event, reason: err.message }, 'routing event breaks its contract: not sent');
-        outcome = 'failed';
+    const done: Array<{ id: string; outcome: 'sent' | 'failed' }> = [];
+    try {
+      for (const item of [...this.store.state.outbox.values()]) {
+        if (item.kind !== 'event' || !this.store.state.outbox.has(item.id)) continue;
+        try {
+          await this.publish(item);
+          done.push({ id: item.id, outcome: 'sent' });
+        } catch (err) {
+          // A payload that breaks its contract is a bug no retry fixes: record it and keep the outbox moving.
+          if (!(err instanceof ContractViolationError)) throw err;
+          this.logger.error({ eventId: item.eventId, event: item.event, reason: err.message }, 'routing event breaks its contract: not sent');
+          done.push({ id: item.id, outcome: 'failed' });
+        }
       }
-      await this.store.exclusive(() => this.store.commit([{ t: 'outbox-done', id: item.id, outcome }]));
+    } finally {
+      // One journal write for the whole pass; what was sent before a failure is recorded all the same.
+      if (done.length > 0) await this.store.exclusive(() => this.store.commit(done.map((d) => ({ t: 'outbox-done' as const, ...d }))));
     }
   }
 

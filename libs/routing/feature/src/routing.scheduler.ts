@@ -20,6 +20,23 @@ export class RoutingScheduler implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   onApplicationBootstrap(): void {
+    const o = this.options;
+    // Settings without secrets or URLs (a URL may carry a token): counts and names only.
+    this.logger.info(
+      {
+        ruleSet: `${o.ruleSet.id} ${o.ruleSet.version}`,
+        readers: o.readers.length,
+        silentSites: o.silent.sites,
+        silentModels: o.silent.models,
+        tickMs: o.tickMs,
+        assignTtlMinutes: o.assignTtlMinutes,
+        claimTtlMinutes: o.claimTtlMinutes,
+        ackMinutes: o.escalation.ackMinutes,
+        priorityWebhooks: o.webhooks.priorityUrls.length,
+        pagerWebhook: o.webhooks.pagerUrl !== undefined,
+      },
+      'routing settings',
+    );
     // The first pass sends what the journal left in the outbox before a restart.
     this.schedule(0);
   }

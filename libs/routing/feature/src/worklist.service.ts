@@ -54,15 +54,16 @@ export class WorklistService {
     this.logger = root.child({ component: 'worklist' });
   }
 
-  /** A reader's list (studies assigned to or claimed by them), a pool's unheld studies, or every open study; in worklist order. */
+  /** A reader's list (studies assigned to or claimed by them, and with includePool what they may claim), a pool's unheld studies, or every open study; in worklist order. */
   list(q: WorklistQuery): WorklistItem[] {
     const now = this.clock();
     const site = (r: WorklistRow) => q.site === undefined || r.site === q.site;
     const live = (r: WorklistRow) => r.holder !== undefined && new Date(r.holder.expiresAt) > now;
-    if (q.readerId !== undefined) this.reader(q.readerId);
+    const reader = q.readerId !== undefined ? this.reader(q.readerId) : undefined;
+    const claimable = (r: WorklistRow) => q.includePool && reader !== undefined && !live(r) && isLicensed(reader, r.site, now, { jurisdictions: this.options.jurisdictions });
     const keep =
-      q.readerId !== undefined
-        ? (r: WorklistRow) => live(r) && r.holder?.readerId === q.readerId && site(r)
+      reader !== undefined
+        ? (r: WorklistRow) => ((live(r) && r.holder?.readerId === reader.id) || claimable(r)) && site(r)
         : q.pool !== undefined
           ? (r: WorklistRow) => !live(r) && r.pool === q.pool && site(r)
           : site;

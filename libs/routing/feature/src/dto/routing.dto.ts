@@ -23,10 +23,13 @@ export const WorklistQuerySchema = z
     readerId: ReaderId.optional(),
     pool: z.string().min(1).max(64).optional(),
     site: z.string().min(1).max(64).optional(),
+    /** With readerId: also the unheld studies of sites the reader is licensed for (what they may claim). */
+    includePool: z.enum(['true', 'false']).transform((v) => v === 'true').default(false),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
   })
   .strict()
-  .refine((q) => q.readerId === undefined || q.pool === undefined, 'give readerId (a reader\'s list) or pool (a pool\'s unheld studies), not both; neither lists every open study');
+  .refine((q) => q.readerId === undefined || q.pool === undefined, 'give readerId (a reader\'s list) or pool (a pool\'s unheld studies), not both; neither lists every open study')
+  .refine((q) => !q.includePool || q.readerId !== undefined, 'includePool goes with readerId');
 export type WorklistQuery = z.infer<typeof WorklistQuerySchema>;
 
 export const SimulateSchema = z
