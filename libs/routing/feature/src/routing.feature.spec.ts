@@ -157,6 +157,10 @@ describe('routing service: decisions, worklist, alerts (in-process bus, real jou
     await waitFor(() => r.events.assignments.length === 2, { description: 'silent and real assignments' });
     expect(r.events.decided[0].payload.priority).toBe('routine');
     expect(r.events.decided[0].payload.reasons.at(-1)?.text).toBe('Silent mode (site S9): the AI decision critical 100 is recorded, not applied');
+    const detail = (await r.http('GET', `/worklist/${ct.studyInstanceUid}`)).body;
+    expect(detail).toMatchObject({ priority: 'routine', silent: true, aiDecision: { priority: 'critical', score: 100 }, reads: [] });
+    expect(detail.assignmentReasons).toEqual([{ ruleId: 'assign-routine', text: 'Routine: placed in the general pool for qualified readers to claim' }]);
+    expect((await r.http('GET', '/worklist/1.2.3.999')).status).toBe(404);
     expect(r.events.assignments.map((e) => [e.payload.silent, e.payload.priority])).toEqual([
       [true, 'critical'],
       [false, 'routine'],

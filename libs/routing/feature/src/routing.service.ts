@@ -115,8 +115,9 @@ export class RoutingService {
       this.logger.debug({ studyInstanceUid: study.studyInstanceUid }, 'study changed nothing routing decides on');
       return [{ t: 'decided', inputEventId, traceId, study, runs, decision: existing.decision, aiDecision: sd.ai, silent: isSilent, pool: existing.pool, at: existing.decidedAt, quiet: true }];
     }
+    const decided: Extract<JournalRecord, { t: 'decided' }> = { t: 'decided', inputEventId, traceId, study, runs, decision, aiDecision: sd.ai, silent: isSilent, pool: POOL, at };
     const records: JournalRecord[] = [
-      { t: 'decided', inputEventId, traceId, study, runs, decision, aiDecision: sd.ai, silent: isSilent, pool: POOL, at },
+      decided,
       eventRecord('priorityDecided', derivedEventId(inputEventId, 'priority.decided'), study, traceId, { study, runs, ...decision, decidedAt: at }),
     ];
     const opts = { jurisdictions };
@@ -131,6 +132,7 @@ export class RoutingService {
     let assignment: Assignment | undefined;
     if (!existing?.hold && (!existing || before?.priority !== decision.priority)) {
       assignment = assign(study, decision, readers, holds, now, opts);
+      decided.assignmentReasons = assignment.reasons;
       records.push(...this.placeRecords(inputEventId, traceId, study, decision, assignment, now, existing ? 'reassigned' : 'assigned'));
     }
     records.push(...priorityWebhooks(this.options.webhooks, derivedEventId(inputEventId, 'priority.decided'), study, before?.priority, decision, at));

@@ -31,6 +31,14 @@ export interface WorklistItem {
   alert?: { alertId: string; acknowledged: boolean };
 }
 
+/** One study in full: its worklist entry, why it was placed where it is, the AI decision in silent mode, its reads. */
+export interface StudyDetail extends WorklistItem {
+  assignmentReasons: StudyState['assignmentReasons'];
+  silent: boolean;
+  aiDecision?: StudyState['aiDecision'];
+  reads: StudyState['reads'];
+}
+
 export interface SignResult {
   readId: string;
   status: 'final' | 'amended';
@@ -90,6 +98,12 @@ export class WorklistService {
       holder: row.holder,
       alert: alert ? { alertId: alert.alertId, acknowledged: alert.acknowledged !== undefined } : undefined,
     };
+  }
+
+  /** A study routing holds (open or signed), with the reasons for its placement and its reads. */
+  detail(uid: string): StudyDetail {
+    const s = this.study(uid);
+    return { ...this.item(s, this.clock()), assignmentReasons: s.assignmentReasons, silent: s.silent, aiDecision: s.silent ? s.aiDecision : undefined, reads: s.reads };
   }
 
   /** Claims a study for a reader: 409 when another reader holds it, or the reader is at their cap. */
