@@ -3,6 +3,15 @@ import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { JournalRecord } from '@triage/routing-domain';
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 async function fsyncDir(dir: string): Promise<void> {
   const handle = await fs.open(dir, 'r');
   try {
@@ -28,9 +37,46 @@ export class RoutingJournal {
     return this.lines;
   }
 
+  private get lockPath(): string {
+    return `${this.path}.lock`;
+  }
+
+  /**
+   * Takes the journal for this process (a pid file created exclusively): a second replica on the same
+   * DATA_DIR of the same host refuses to start instead of corrupting the state. A lock left by a dead
+   * process is taken over. Replicas on different hosts sharing a volume cannot be told apart: do not.
+   */
+  private async lock(): Promise<void> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await fs.writeFile(this.lockPath, String(process.pid), { flag: 'wx', mode: 0o600 });
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const pid = Number((await fs.readFile(this.lockPath, 'utf8').catch(() => '')).trim());
+        // Our own pid is a previous incarnation (a container restarted as pid 1 again), not another replica.
+        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+          throw new Error(`routing journal ${this.path} is in use by process ${pid}: routing runs as a single replica per DATA_DIR`);
+        }
+        await fs.rm(this.lockPath, { force: true });
+      }
+    }
+    throw new Error(`routing journal ${this.path}: could not take the lock`);
+  }
+
   /** Opens (creating) the journal and returns its records in order. */
   async open(): Promise<JournalRecord[]> {
     await fs.mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    await this.lock();
+    try {
+      return await this.read();
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
+  private async read(): Promise<JournalRecord[]> {
     const text = await fs.readFile(this.path, 'utf8').catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return '';
       throw err;
@@ -104,5 +150,7 @@ export class RoutingJournal {
   async close(): Promise<void> {
     await this.handle?.close();
     this.handle = undefined;
+    const owner = await fs.readFile(this.lockPath, 'utf8').catch(() => '');
+    if (owner.trim() === String(process.pid)) await fs.rm(this.lockPath, { force: true });
   }
 }

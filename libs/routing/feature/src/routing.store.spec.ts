@@ -60,6 +60,14 @@ describe('RoutingStore journal', () => {
     expect(readFileSync(file, 'utf8').endsWith('}\n')).toBe(true);
     await reopened.onModuleDestroy();
 
+    // A second replica on the same DATA_DIR refuses to start; a lock left by a dead process is taken over.
+    writeFileSync(`${file}.lock`, String(process.ppid));
+    await expect(open(dir)).rejects.toThrow(`routing journal ${file} is in use by process ${process.ppid}: routing runs as a single replica per DATA_DIR`);
+    for (const stale of ['999999999', String(process.pid)]) {
+      writeFileSync(`${file}.lock`, stale);
+      await (await open(dir)).store.onModuleDestroy();
+    }
+
     const lines = readFileSync(file, 'utf8').split('\n');
     writeFileSync(file, [lines[0], '{oops', lines[1], ''].join('\n'));
     await expect(open(dir)).rejects.toThrow(`routing journal ${file} is damaged at line 2; restore it from a backup before starting`);
