@@ -76,7 +76,8 @@ export function planEscalation(
   const taken = (id: string) => steps.some((s) => s.readerId === id);
   if (assignment.target.kind === 'reader') add('assigned', assignment.target.readerId);
   // From the pool there is no assigned reader: the chain starts at the best qualified one.
-  const next = rankQualified(study, readers, workload, now, options).find((r) => !r.supervisor && !taken(r.id));
+  // Ranked without the assigned reader, so a lone subspecialist already called falls back to general readers.
+  const next = rankQualified(study, readers.filter((r) => !r.supervisor && !taken(r.id)), workload, now, options)[0];
   if (next) add('next-qualified', next.id);
   const supervisors = readers.filter((r) => r.supervisor).sort((a, b) => Number(onShift(b, now)) - Number(onShift(a, now)) || a.id.localeCompare(b.id));
   const sup = supervisors.find((r) => !taken(r.id));

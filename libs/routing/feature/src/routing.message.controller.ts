@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { EVENTS, type Envelope, type InferenceCompleted } from '@triage/contracts';
+import { EVENTS, type Envelope, type InferenceCompleted, type StudyUpdated } from '@triage/contracts';
 import { MeshEventHandler } from '@triage/nest-platform';
 import { RoutingService } from './routing.service';
 
@@ -11,5 +11,10 @@ export class RoutingMessageController {
   @MeshEventHandler(EVENTS.inferenceCompleted, 'routing')
   handleInferenceCompleted(@Payload() env: Envelope<InferenceCompleted>): Promise<void> {
     return this.routing.onInferenceCompleted(env);
+  }
+
+  @MeshEventHandler(EVENTS.studyUpdated, 'routing')
+  handleStudyUpdated(@Payload() env: Envelope<StudyUpdated>): Promise<void> {
+    return this.routing.onStudyUpdated(env);
   }
 }
