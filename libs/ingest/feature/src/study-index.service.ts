@@ -82,19 +82,25 @@ export class StudyIndex {
    * Records a stored instance (call under the study lock). A study seen for the first time gets a new
    * trace. Returns true when the instance is new to the index (it marks the study unpublished).
    */
-  async recordInstance(parsed: ParsedInstance, file: { sizeBytes: number; sha256: string }, protocol: StudyRecord['protocol']): Promise<boolean> {
+  async recordInstance(
+    parsed: ParsedInstance,
+    file: { sizeBytes: number; sha256: string },
+    protocol: StudyRecord['protocol'],
+    source?: string,
+  ): Promise<boolean> {
     const now = new Date();
     const current = this.cache.get(parsed.studyInstanceUid);
     if (current && findInstance(current, parsed.sopInstanceUid)) return false;
     const next = current ? structuredClone(current) : newStudyRecord(parsed, newTraceContext().traceId, now, protocol);
     addInstance(next, parsed, file, now);
     next.protocol = protocol;
+    next.source = source;
     await this.persist(next);
     return true;
   }
 
   /** Marks the study's current state as published (call under the study lock). */
-  async markPublished(studyUid: string, instanceCountAtPublish: number): Promise<void> {
+  async markPublished(studyUid: string, instanceCountAtPublish: number, revision?: number): Promise<void> {
     const current = this.cache.get(studyUid);
     if (!current) return;
     const next = structuredClone(current);
@@ -102,6 +108,7 @@ export class StudyIndex {
     next.unpublished = instanceCount(next) !== instanceCountAtPublish;
     next.publishedAt = new Date().toISOString();
     next.publishedInstanceCount = instanceCountAtPublish;
+    if (revision !== undefined) next.revision = revision;
     await this.persist(next);
   }
 
