@@ -1,7 +1,7 @@
 import { dcmjs } from '../dcmjs.facade';
 
 /** The mesh's implementation identity in the file meta of instances it writes (PS3.7 D.3.3.2). */
-export const MESH_IMPLEMENTATION = { classUid: '1.2.826.0.1.3680043.10.854.1', versionName: 'TRIAGE_MESH_1' } as const;
+export const MESH_IMPLEMENTATION = { classUid: '2.25.176294736126937392781043256711592880771', versionName: 'TRIAGE_MESH_1' } as const;
 
 export interface FileMetaInput {
   sopClassUid: string;
