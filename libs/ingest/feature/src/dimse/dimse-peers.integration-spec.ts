@@ -120,6 +120,27 @@ describe('DIMSE acceptor with dcmtk peers', () => {
     expect((await dcmtk('echoscu', ['-aec', AE, '127.0.0.1', String(port)])).code).toBe(0);
   });
 
+  it('keeps a study that was still settling across a restart and hands it on after it', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'dimse-restart-'));
+    const own = await freePort();
+    const before = await startIngest({ dataDir, env: { DIMSE_PORT: String(own), DIMSE_AE_TITLE: AE, STUDY_QUIET_PERIOD_MS: '600000' } });
+    const ct = generateHeadCtStudy({ haemorrhage: false, slices: 3 });
+    try {
+      const run = await dcmtk('storescu', ['-aec', AE, '127.0.0.1', String(own), ...writeFiles(ct.files)]);
+      expect(run.code).toBe(0);
+    } finally {
+      await before.close();
+    }
+    expect(before.received).toHaveLength(0);
+    const after = await startIngest({ dataDir, env: { DIMSE_PORT: String(own), DIMSE_AE_TITLE: AE, STUDY_QUIET_PERIOD_MS: '200' } });
+    try {
+      const env = await waitFor(() => after.received.find((e) => e.subject === ct.studyInstanceUid), { timeoutMs: 10_000, description: 'study.received after the restart' });
+      expect(env.payload.instanceCount).toBe(3);
+    } finally {
+      await after.close();
+    }
+  });
+
   describeWithSharedData('real files with their own transfer syntaxes', () => {
     it('stores each file in the transfer syntax it was sent in', async () => {
       const dir = join(sharedDataDir(), 'dicom');

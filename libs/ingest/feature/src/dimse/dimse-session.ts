@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { Dataset, Scp, constants, log as dimseLog, responses, type association, type requests } from 'dcmjs-dimse';
-import { DicomParseError, part10Header, PduFramer, PduViolation, VERIFICATION_SOP_CLASS, chooseTransferSyntax, isStorageSopClass } from '@triage/ingest-domain';
+import { DicomParseError, isDicomUid, part10Header, PduFramer, PduViolation, VERIFICATION_SOP_CLASS, chooseTransferSyntax, isStorageSopClass } from '@triage/ingest-domain';
 import type { Logger } from '@triage/observability';
 import type { CompletenessPolicy } from '../completeness.policy';
 import type { IngestConfig } from '../ingest.config';
@@ -159,13 +159,14 @@ export class DimseSession extends Scp {
     const transferSyntaxUid = context?.getAcceptedTransferSyntaxUid();
     // A data set on a context that was not accepted: the library turns this into a network error (A-ABORT).
     if (!transferSyntaxUid) throw new Error('data set on a presentation context that was not accepted');
-    const header = part10Header({
-      sopClassUid: request.getAffectedSopClassUid() ?? '',
-      sopInstanceUid: request.getAffectedSopInstanceUid() ?? '',
-      transferSyntaxUid,
-      sourceAeTitle: this.callingAe,
-    });
-    this.sink = new InstanceSink(this.deps.store, header, this.deps.config.INGEST_MAX_INSTANCE_BYTES);
+    const sopClassUid = request.getAffectedSopClassUid()?.trim() ?? '';
+    const sopInstanceUid = request.getAffectedSopInstanceUid()?.trim() ?? '';
+    if (!isDicomUid(sopClassUid) || !isDicomUid(sopInstanceUid)) {
+      this.sink = new InstanceSink({ refusal: new IngestException(IngestErrorCode.InvalidUid, 'the C-STORE command names an invalid UID') });
+      return this.sink;
+    }
+    const header = part10Header({ sopClassUid, sopInstanceUid, transferSyntaxUid, sourceAeTitle: this.callingAe });
+    this.sink = new InstanceSink({ store: this.deps.store, header, maxBytes: this.deps.config.INGEST_MAX_INSTANCE_BYTES });
     return this.sink;
   }
 
@@ -199,6 +200,7 @@ export class DimseSession extends Scp {
         if (err instanceof IngestException && (err.code === IngestErrorCode.InstanceTooLarge || err.code === IngestErrorCode.OutOfResources)) {
           throw new StoreFailure({ status: StoreStatus.OutOfResources, comment: err.code === IngestErrorCode.InstanceTooLarge ? 'instance larger than allowed' : 'storage unavailable' });
         }
+        if (err instanceof IngestException && err.code === IngestErrorCode.InvalidUid) throw new StoreFailure({ status: StoreStatus.CannotUnderstand, comment: 'invalid UID in the command' });
         throw err;
       });
       const parsed = await this.deps.intake.parse(file).catch((err: unknown) => {

@@ -2,7 +2,6 @@
 // runners for the dcmtk tools. Sockets set TCP_NODELAY, as the mesh's do.
 import { execFile } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { checkPart10Structure } from '@triage/ingest-domain';
 
 export interface ProposedContext {
   id: number;
@@ -86,10 +85,9 @@ export function cStoreCommand(opts: { sopClass: string; sopInstance: string; mes
   return Buffer.concat([element(0x00000000, length), rest]);
 }
 
-/** The data set of a Part 10 file (what C-STORE carries) and its transfer syntax. */
-export function datasetOf(file: Buffer): { dataset: Buffer; transferSyntaxUid: string } {
-  const { datasetOffset, transferSyntaxUid } = checkPart10Structure(file);
-  return { dataset: file.subarray(datasetOffset), transferSyntaxUid };
+/** The data set of a Part 10 file (what C-STORE carries): what follows the meta group, however bad. */
+export function datasetOf(file: Buffer): { dataset: Buffer } {
+  return { dataset: file.subarray(144 + file.readUInt32LE(140)) };
 }
 
 /** Reads (0000,0900) Status from a command PDV value. */

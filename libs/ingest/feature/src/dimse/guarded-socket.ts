@@ -89,7 +89,12 @@ export class GuardedSocket extends EventEmitter {
         });
         return;
       }
-      this.emit('data', this.queue.shift());
+      try {
+        this.emit('data', this.queue.shift());
+      } catch {
+        // The DIMSE library threw outside its own error handling: end this association, not the process.
+        this.abort(0);
+      }
     }
   }
 }

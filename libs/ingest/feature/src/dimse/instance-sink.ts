@@ -21,12 +21,16 @@ export class InstanceSink extends Writable {
   private failed = false;
   private abandoned = false;
 
-  constructor(
-    store: InstanceStore,
-    header: Buffer,
-    maxBytes: number,
-  ) {
+  /** `refusal`: the instance is refused before a byte is stored (its data set is drained and dropped). */
+  constructor(target: { store: InstanceStore; header: Buffer; maxBytes: number } | { refusal: Error }) {
     super({ highWaterMark: 1024 * 1024 });
+    if ('refusal' in target) {
+      this.failed = true;
+      this.file = Promise.reject(target.refusal);
+      this.file.catch(() => undefined);
+      return;
+    }
+    const { store, header, maxBytes } = target;
     this.file = store.receive(this.chunks(header), maxBytes);
     this.file.then(
       (file) => {
