@@ -12,6 +12,36 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/**
+ * fsyncs directories with group commit: callers arriving while a directory's fsync is in flight share
+ * the next one (their links happened after the running fsync began), so concurrent associations storing
+ * into one series pay one fsync per round instead of one each.
+ */
+export class DirectorySync {
+  private readonly state = new Map<string, { running: Promise<void>; next?: Promise<void> }>();
+
+  sync(dir: string): Promise<void> {
+    const s = this.state.get(dir);
+    if (!s) {
+      const running = fsyncDir(dir).finally(() => this.advance(dir));
+      this.state.set(dir, { running });
+      return running;
+    }
+    s.next ??= s.running.catch(() => undefined).then(() => fsyncDir(dir));
+    return s.next;
+  }
+
+  private advance(dir: string): void {
+    const s = this.state.get(dir);
+    if (!s?.next) {
+      this.state.delete(dir);
+      return;
+    }
+    const running = s.next.finally(() => this.advance(dir));
+    this.state.set(dir, { running });
+  }
+}
+
 /** Writes a file atomically: temp file in the same directory, fsync, rename, fsync the directory. */
 export async function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
   const dir = dirname(path);

@@ -40,9 +40,9 @@ export class InstanceIntake {
   }
 
   /** Places and indexes a parsed file (the file is consumed whatever the outcome). */
-  accept(file: IncomingFile, parsed: ParsedInstance, protocol: StudyRecord['protocol'], source?: string): Promise<IntakeOutcome> {
+  async accept(file: IncomingFile, parsed: ParsedInstance, protocol: StudyRecord['protocol'], source?: string): Promise<IntakeOutcome> {
     const key = { study: parsed.studyInstanceUid, series: parsed.seriesInstanceUid, sop: parsed.sopInstanceUid };
-    return this.index.withStudyLock(parsed.studyInstanceUid, async () => {
+    const outcome = await this.index.withStudyLock(parsed.studyInstanceUid, async (): Promise<IntakeOutcome> => {
       const known = this.index.locate(parsed.sopInstanceUid);
       if (known && (known.study !== key.study || known.series !== key.series)) {
         await this.store.quarantine(file, key);
@@ -58,5 +58,8 @@ export class InstanceIntake {
       await this.index.recordInstance(parsed, file, protocol, source);
       return result;
     });
+    // Outside the lock: concurrent instances of the study share the directory fsync.
+    if (outcome === 'stored') await this.store.persist(key);
+    return outcome;
   }
 }

@@ -42,6 +42,8 @@ export class StudyEventsService implements OnApplicationBootstrap, OnModuleDestr
       const record = this.index.get(studyUid);
       if (!record?.unpublished) return false;
       if (!this.urls.base()) throw new IngestException(IngestErrorCode.PublishFailed, 'public URL not known yet');
+      // The pending state is on disk before its event leaves.
+      await this.index.flush(studyUid);
       const count = instanceCount(record);
       const next = pendingStudyEvent(record);
       const type = next.kind === 'received' ? EVENTS.studyReceived.type : EVENTS.studyUpdated.type;
