@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { MeshConfig } from '@triage/config';
 import { newTraceContext } from '@triage/contracts';
 import { addInstance, instanceCount, isDicomUid, newStudyRecord, parsePart10, type ParsedInstance, type StudyRecord } from '@triage/ingest-domain';
@@ -30,7 +30,7 @@ const FLUSH_MS = 250;
  * (`reconcile`: stored files missing from the index are re-read and indexed, and their study is pending).
  */
 @Injectable()
-export class StudyIndex implements OnModuleDestroy {
+export class StudyIndex implements OnApplicationShutdown {
   private readonly dir: string;
   private readonly cache = new Map<string, StudyRecord>();
   private readonly sops = new Map<string, InstanceLocation>();
@@ -172,7 +172,8 @@ export class StudyIndex implements OnModuleDestroy {
     return this.writes;
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** Last at shutdown (after the listeners have closed): what changed since the last write is written. */
+  async onApplicationShutdown(): Promise<void> {
     await this.flush().catch((err: Error) => this.log.error({ reason: err.message }, 'study index not written at shutdown; reconciled at the next start'));
   }
 

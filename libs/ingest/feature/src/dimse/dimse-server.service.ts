@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { HealthRegistry, ROOT_LOGGER } from '@triage/nest-platform';
 import type { Logger } from '@triage/observability';
 import { CompletenessPolicy } from '../completeness.policy';
@@ -15,7 +15,7 @@ import { DimseSession, type DimseSessionDeps } from './dimse-session';
  * their A-ASSOCIATE-RQ with A-ASSOCIATE-RJ (transient, local limit exceeded). Off when DIMSE_PORT is unset.
  */
 @Injectable()
-export class DimseServer implements OnApplicationBootstrap, OnApplicationShutdown {
+export class DimseServer implements OnApplicationBootstrap, OnModuleDestroy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private active = 0;
@@ -84,7 +84,8 @@ export class DimseServer implements OnApplicationBootstrap, OnApplicationShutdow
     new DimseSession(socket, this.deps, overLimit);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** First at shutdown: no new instances while the index is written; an instance mid-transfer is discarded (never acknowledged). */
+  async onModuleDestroy(): Promise<void> {
     const server = this.server;
     this.server = undefined;
     if (!server) return;
