@@ -97,6 +97,17 @@ export function badInstances(): BadInstance[] {
   const huge = instance();
   add('3: element length 0xFFFFFFFE in a small file', { file: Buffer.concat([huge.file, explicitElement(0x0009, 0x1010, 'OB', Buffer.alloc(16), 0xfffffffe)]), sop: huge.sop }, 'cannot-understand');
 
+  // A JPEG 2000 frame header claiming 65535x65535: ingest stores pixel data as sent and never decodes it.
+  const j2k = instance({ Rows: 65535, Columns: 65535, BitsAllocated: 16, BitsStored: 16, HighBit: 15, PixelRepresentation: 0, SamplesPerPixel: 1, PhotometricInterpretation: 'MONOCHROME2' });
+  const siz = Buffer.from([0xff, 0x4f, 0xff, 0x51, 0, 41, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0xff, 0xff]);
+  const fragments = Buffer.concat([
+    Buffer.from([0xe0, 0x7f, 0x10, 0x00]), Buffer.from('OB'), Buffer.alloc(2), Buffer.from([0xff, 0xff, 0xff, 0xff]),
+    Buffer.from([0xfe, 0xff, 0x00, 0xe0, 0, 0, 0, 0]),
+    Buffer.from([0xfe, 0xff, 0x00, 0xe0, siz.length, 0, 0, 0]), siz,
+    Buffer.from([0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0]),
+  ]);
+  add('4: JPEG 2000 frame claiming 65535x65535', { file: replaceUi(Buffer.concat([j2k.file, fragments]), '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.4.90'), sop: j2k.sop }, 'stored', true);
+
   add('5: SOP Instance UID ../../x', withSopInstanceUid('../../x'), 'cannot-understand');
   add('5: SOP Instance UID of 65 characters', withSopInstanceUid(`1.2.${'3'.repeat(61)}`), 'cannot-understand');
 
