@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, promises as fs, type ReadStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { MeshConfig } from '@triage/config';
 import { requireDicomUid } from '@triage/ingest-domain';
 import { MESH_CONFIG } from '@triage/nest-platform';
@@ -37,6 +38,13 @@ export function asStorageError(err: unknown): unknown {
   return err;
 }
 
+/** Writes the buffers in one writev; a short write (a full disk that did not say ENOSPC) is refused. */
+async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
+  const total = buffers.reduce((n, b) => n + b.length, 0);
+  const { bytesWritten } = await handle.writev(buffers);
+  if (bytesWritten !== total) throw new IngestException(IngestErrorCode.OutOfResources, 'short write to the instance store');
+}
+
 /** sha256 (hex) of a file's bytes, streamed. */
 export async function hashFile(path: string): Promise<string> {
   const hash = createHash('sha256');
@@ -50,7 +58,7 @@ export async function hashFile(path: string): Promise<string> {
  * place, which never overwrites: a second copy of a SOP instance is compared by sha256, not written.
  */
 @Injectable()
-export class InstanceStore {
+export class InstanceStore implements OnApplicationShutdown {
   readonly root: string;
   private readonly storageDir: string;
   private readonly incomingDir: string;
@@ -89,14 +97,23 @@ export class InstanceStore {
     let kept: Buffer[] | undefined = [];
     const handle = await fs.open(path, 'wx', 0o600);
     try {
+      // Small pieces (the Part 10 header C-STORE adds) ride along with the next write.
+      let carry: Buffer[] = [];
+      let carried = 0;
       for await (const chunk of source) {
         sizeBytes += chunk.length;
         if (sizeBytes > maxBytes) throw new IngestException(IngestErrorCode.InstanceTooLarge, 'instance larger than allowed');
         hash.update(chunk);
         if (kept && sizeBytes <= KEEP_IN_MEMORY_BYTES) kept.push(chunk);
         else kept = undefined;
-        await handle.write(chunk);
+        carry.push(chunk);
+        carried += chunk.length;
+        if (chunk.length < 4096 && carried < 64 * 1024) continue;
+        await writeAll(handle, carry);
+        carry = [];
+        carried = 0;
       }
+      if (carry.length > 0) await writeAll(handle, carry);
       // fdatasync: the data and the size needed to read it back are on disk before anyone is told "stored".
       await handle.datasync();
     } catch (err) {
@@ -145,6 +162,10 @@ export class InstanceStore {
     } catch (err) {
       throw asStorageError(err);
     }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.dirSync.close();
   }
 
   /** Makes a committed instance's directory entry durable. */
