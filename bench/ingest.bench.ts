@@ -15,7 +15,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateHeadCtStudy, newUuidUid } from '@triage/samples';
 import { freePort, OrthancPeer, repoRoot, waitFor } from '@triage/testing';
@@ -161,7 +161,9 @@ async function main(): Promise<void> {
   }
 
   const f = (x: number) => x.toFixed(0).padStart(8);
-  console.log(`\ningest benchmark: ${N} CT instances of ${(files.buffers[0].length / 1024).toFixed(0)} KiB, TCP_NODELAY=1, storescu (dcmtk) as the sender\n`);
+  console.log(`\ningest benchmark: ${N} CT instances of ${(files.buffers[0].length / 1024).toFixed(0)} KiB, TCP_NODELAY=1, storescu (dcmtk) as the sender`);
+  // Figures from a shared machine swing with its load; the ratios come from back-to-back runs.
+  console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} at the end of the run\n`);
   console.log('                          mesh/s  Orthanc/s storescp/s   mesh:Orthanc  mesh:storescp');
   for (const [name, mesh, orth, scp] of rows) {
     console.log(`${name.padEnd(24)}${f(mesh)}   ${f(orth)}   ${f(scp)}        ${(mesh / orth).toFixed(2)}x          ${(mesh / scp).toFixed(2)}x`);
