@@ -2,7 +2,7 @@
  * C-STORE and STOW-RS ingest, the mesh against Orthanc 1.10 (default storage) and dcmtk storescp (the
  * ceiling: it only writes files), side by side in one run, with the same storescu command and files.
  *
- *   node -r @swc-node/register bench/ingest.bench.ts [--instances 300] [--rss-instances 1000] [--stow-batch 50]
+ *   node -r @swc-node/register bench/ingest.bench.ts [--instances 300] [--rss-instances 1000] [--stow-batch 50] [--repeat 3]
  *
  * - C-STORE: `storescu -aec <AE> 127.0.0.1 <port> <files>` with TCP_NODELAY=1, once over 1 association
  *   with every file, once over 4 associations (4 storescu processes, a quarter of the files each); the
@@ -11,7 +11,9 @@
  *   to the mesh (/dicomweb/studies) and to Orthanc's DICOMweb plugin (/dicom-web/studies).
  * - Memory: peak RSS (VmHWM) of the ingest process receiving a 100-instance and a 1,000-instance study
  *   over one association; equal figures mean memory does not grow with study size.
- * The mesh runs as the ingest service alone (apps/ingest, embedded bus), DIMSE_SOURCES=*.
+ * The mesh runs as the ingest service alone (apps/ingest, embedded bus), DIMSE_SOURCES=*. Each figure is
+ * the median of `repeat` rounds, the three receivers taking turns within a round (a shared machine's load
+ * moves between runs; interleaving keeps the ratios fair).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +29,7 @@ const arg = (name: string, dflt: number) => {
 const N = arg('instances', 300);
 const RSS_N = arg('rss-instances', 1000);
 const STOW_BATCH = arg('stow-batch', 50);
+const REPEAT = arg('repeat', 3);
 const AE = 'TRIAGE_MESH';
 
 /** One study of `n` CT instances (series of at most 500 slices), written to a folder. */
@@ -136,17 +139,33 @@ async function measure<R extends Receiver>(start: () => Promise<R>, fn: (r: R) =
   }
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Runs the receivers' measurements in turn, `REPEAT` rounds; the median of each. */
+async function rounds(fns: Array<() => Promise<number>>): Promise<number[]> {
+  const results: number[][] = fns.map(() => []);
+  for (let r = 0; r < REPEAT; r++) for (let i = 0; i < fns.length; i++) results[i].push(await fns[i]());
+  return results.map(median);
+}
+
 async function main(): Promise<void> {
   const files = studyFiles(N);
   const rows: Array<[string, number, number, number]> = [];
   for (const associations of [1, 4]) {
-    const mesh = await measure(meshIngest, (r) => cstore(r.port, AE, files.paths, associations));
-    const orth = await measure(() => orthanc(), (r) => cstore(r.port, 'ORTHANC', files.paths, associations));
-    const scp = await measure(storescp, (r) => cstore(r.port, 'ANY-SCP', files.paths, associations));
+    const [mesh, orth, scp] = await rounds([
+      () => measure(meshIngest, (r) => cstore(r.port, AE, files.paths, associations)),
+      () => measure(() => orthanc(), (r) => cstore(r.port, 'ORTHANC', files.paths, associations)),
+      () => measure(storescp, (r) => cstore(r.port, 'ANY-SCP', files.paths, associations)),
+    ]);
     rows.push([`C-STORE, ${associations} association${associations > 1 ? 's' : ''}`, mesh, orth, scp]);
   }
-  const meshStow = await measure(meshIngest, (r) => stow(`${r.httpUrl}/dicomweb/studies`, files.buffers));
-  const orthStow = await measure(() => orthanc(true), (r) => stow(`${r.url}/dicom-web/studies`, files.buffers));
+  const [meshStow, orthStow] = await rounds([
+    () => measure(meshIngest, (r) => stow(`${r.httpUrl}/dicomweb/studies`, files.buffers)),
+    () => measure(() => orthanc(true), (r) => stow(`${r.url}/dicom-web/studies`, files.buffers)),
+  ]);
   rmSync(files.dir, { recursive: true, force: true });
 
   const rss: Array<[number, number]> = [];
@@ -163,7 +182,7 @@ async function main(): Promise<void> {
   const f = (x: number) => x.toFixed(0).padStart(8);
   console.log(`\ningest benchmark: ${N} CT instances of ${(files.buffers[0].length / 1024).toFixed(0)} KiB, TCP_NODELAY=1, storescu (dcmtk) as the sender`);
   // Figures from a shared machine swing with its load; the ratios come from back-to-back runs.
-  console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} at the end of the run\n`);
+  console.log(`medians of ${REPEAT} rounds; machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} at the end of the run\n`);
   console.log('                          mesh/s  Orthanc/s storescp/s   mesh:Orthanc  mesh:storescp');
   for (const [name, mesh, orth, scp] of rows) {
     console.log(`${name.padEnd(24)}${f(mesh)}   ${f(orth)}   ${f(scp)}        ${(mesh / orth).toFixed(2)}x          ${(mesh / scp).toFixed(2)}x`);
