@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { Implementation } from 'dcmjs-dimse';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { HealthRegistry, ROOT_LOGGER } from '@triage/nest-platform';
 import type { Logger } from '@triage/observability';
@@ -53,6 +54,8 @@ export class DimseServer implements OnApplicationBootstrap, OnModuleDestroy {
       return;
     }
     if (this.deps.policy.sources.any) this.log.warn('DIMSE_SOURCES admits any calling AE title; list the senders in production');
+    // The library caps the Maximum Length it announces at this process-wide value (256 KiB by default).
+    Implementation.setMaxPduLength(this.config.DIMSE_MAX_PDU_BYTES);
     const server = createServer((socket) => this.accept(socket));
     // Beyond the limit connections are answered with A-ASSOCIATE-RJ; far beyond it they are refused outright.
     server.maxConnections = this.config.DIMSE_MAX_ASSOCIATIONS * 2 + 8;
