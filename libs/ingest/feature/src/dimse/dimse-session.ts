@@ -189,6 +189,11 @@ export class DimseSession extends Scp {
       if (result.comment) response.setErrorComment(result.comment);
       callback(response);
       release?.();
+    }).catch((err: unknown) => {
+      // Sending the answer failed (the library threw): end this association, never the process.
+      this.log.error({ callingAe: this.callingAe, reason: (err as Error).message }, 'C-STORE answer not sent; association aborted');
+      release?.();
+      this.guard.abort(0);
     });
   }
 
