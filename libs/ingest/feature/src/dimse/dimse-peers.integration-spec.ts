@@ -1,6 +1,6 @@
 // The DIMSE acceptor against real dcmtk peers (echoscu, storescu): negotiation, storage of generated and
 // real files with their own transfer syntaxes, idempotency, completeness (quiet period, study.updated).
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parsePart10 } from '@triage/ingest-domain';
@@ -11,8 +11,14 @@ import { dcmtk } from './dimse-test.peer';
 
 const AE = 'TRIAGE_MESH';
 
+const written: string[] = [];
+afterAll(() => {
+  for (const dir of written) rmSync(dir, { recursive: true, force: true });
+});
+
 function writeFiles(files: Buffer[]): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'dimse-files-'));
+  written.push(dir);
   return files.map((f, i) => {
     const path = join(dir, `${String(i).padStart(4, '0')}.dcm`);
     writeFileSync(path, f);
