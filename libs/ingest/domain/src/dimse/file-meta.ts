@@ -1,5 +1,3 @@
-import { dcmjs } from '../dcmjs.facade';
-
 /** The mesh's implementation identity in the file meta of instances it writes (PS3.7 D.3.3.2). */
 export const MESH_IMPLEMENTATION = { classUid: '2.25.176294736126937392781043256711592880771', versionName: 'TRIAGE_MESH_1' } as const;
 
@@ -11,21 +9,40 @@ export interface FileMetaInput {
   sourceAeTitle?: string;
 }
 
+/** One explicit VR little endian element of the meta group; values padded to even length (PS3.5 6.2). */
+function element(elementNo: number, vr: 'OB' | 'UI' | 'SH' | 'AE' | 'UL', value: Buffer): Buffer {
+  const long = vr === 'OB';
+  const head = Buffer.alloc(long ? 12 : 8);
+  head.writeUInt16LE(0x0002, 0);
+  head.writeUInt16LE(elementNo, 2);
+  head.write(vr, 4, 'latin1');
+  if (long) head.writeUInt32LE(value.length, 8);
+  else head.writeUInt16LE(value.length, 6);
+  return Buffer.concat([head, value]);
+}
+
+function text(value: string, pad: '\0' | ' '): Buffer {
+  return Buffer.from(value.length % 2 ? value + pad : value, 'latin1');
+}
+
 /**
  * The preamble, DICM prefix and file meta group (PS3.10 7.1) for a data set received over DIMSE, so the
  * instance store keeps Part 10 files whichever protocol delivered them. Values come from the C-STORE
- * command and the negotiated transfer syntax; they are checked against the data set later, not here.
+ * command (valid UIDs, checked by the caller) and the negotiated transfer syntax; they are checked
+ * against the data set later. Written directly rather than through dcmjs's DicomDict, which cost 0.7 ms
+ * per instance on this path; a unit test holds it byte-identical to dcmjs's output.
  */
 export function part10Header(input: FileMetaInput): Buffer {
-  const meta: Record<string, { vr: string; Value: unknown[] }> = {
-    '00020001': { vr: 'OB', Value: [new Uint8Array([0, 1]).buffer] },
-    '00020002': { vr: 'UI', Value: [input.sopClassUid] },
-    '00020003': { vr: 'UI', Value: [input.sopInstanceUid] },
-    '00020010': { vr: 'UI', Value: [input.transferSyntaxUid] },
-    '00020012': { vr: 'UI', Value: [MESH_IMPLEMENTATION.classUid] },
-    '00020013': { vr: 'SH', Value: [MESH_IMPLEMENTATION.versionName] },
-  };
-  if (input.sourceAeTitle) meta['00020016'] = { vr: 'AE', Value: [input.sourceAeTitle.trim()] };
-  // An empty data set written in the meta's transfer syntax: dcmjs emits exactly preamble + meta group.
-  return Buffer.from(new dcmjs.data.DicomDict(meta).write());
+  const elements = [
+    element(0x0001, 'OB', Buffer.from([0, 1])),
+    element(0x0002, 'UI', text(input.sopClassUid, '\0')),
+    element(0x0003, 'UI', text(input.sopInstanceUid, '\0')),
+    element(0x0010, 'UI', text(input.transferSyntaxUid, '\0')),
+    element(0x0012, 'UI', text(MESH_IMPLEMENTATION.classUid, '\0')),
+    element(0x0013, 'SH', text(MESH_IMPLEMENTATION.versionName, ' ')),
+    ...(input.sourceAeTitle?.trim() ? [element(0x0016, 'AE', text(input.sourceAeTitle.trim(), ' '))] : []),
+  ];
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(elements.reduce((n, e) => n + e.length, 0));
+  return Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'latin1'), element(0x0000, 'UL', length), ...elements]);
 }
