@@ -12,6 +12,8 @@ export interface ExpectedFlow {
   reportId: string;
   positiveLabels: string[];
   patientId: string;
+  /** How the study arrived (default stow-rs). */
+  originProtocol?: 'stow-rs' | 'c-store';
 }
 
 interface Stage {
@@ -44,7 +46,7 @@ export async function expectReportedFlow(client: MeshClient, lineage: Lineage, w
   expect(byTrace?.stages.map((s) => s.eventId)).toEqual(stages.map((s) => s.eventId));
 
   const [received, inference, priority, report] = stages.map((s) => s.summary ?? {});
-  expect(received).toMatchObject({ instanceCount: want.instances, originProtocol: 'stow-rs' });
+  expect(received).toMatchObject({ instanceCount: want.instances, originProtocol: want.originProtocol ?? 'stow-rs' });
   // Shadow-mode models are recorded too (audit shows everything the AI said); only active ones count here.
   const active = new Set((inference.models as Array<{ modelId: string; mode: string }>).filter((m) => m.mode === 'active').map((m) => m.modelId));
   const positives = (inference.positiveFindings as Array<{ modelId: string; code: { display?: string } }>)
@@ -76,6 +78,11 @@ export async function expectReportedFlow(client: MeshClient, lineage: Lineage, w
 export async function sendHaemorrhageHeadCt(client: MeshClient, seed: number): Promise<{ study: SampleStudy; lineage: Lineage }> {
   const study = generateHeadCtStudy({ haemorrhage: true, seed, patient: E2E_PATIENT });
   await client.stow(study.files);
+  return { study, lineage: await expectCriticalHeadCt(client, study, 'stow-rs') };
+}
+
+/** Waits for the haemorrhage head CT's lineage and checks it ends in a Critical, validated report. */
+export async function expectCriticalHeadCt(client: MeshClient, study: SampleStudy, originProtocol: 'stow-rs' | 'c-store'): Promise<Lineage> {
   const lineage = await client.waitForCompleteLineage(study.studyInstanceUid, 120_000);
   await expectReportedFlow(client, lineage, {
     studyInstanceUid: study.studyInstanceUid,
@@ -85,6 +92,7 @@ export async function sendHaemorrhageHeadCt(client: MeshClient, seed: number): P
     reportId: preliminaryReportId(study.studyInstanceUid),
     positiveLabels: ['Acute intracranial hemorrhage'],
     patientId: E2E_PATIENT.id,
+    originProtocol,
   });
-  return { study, lineage };
+  return lineage;
 }

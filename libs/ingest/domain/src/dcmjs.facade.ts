@@ -17,6 +17,8 @@ export interface DcmjsReaderApi {
       readFile(buffer: ArrayBuffer, options?: { ignoreErrors?: boolean; untilTag?: string | null; noCopy?: boolean }): { meta: DcmjsDict; dict: DcmjsDict };
     };
     DicomMetaDictionary: { naturalizeDataset(dict: DcmjsDict): Record<string, unknown> };
+    /** A file meta group plus data set; `write()` gives preamble, DICM, meta and data set. */
+    DicomDict: new (meta: Record<string, { vr: string; Value: unknown[] }>) => { write(): ArrayBuffer };
   };
 }
 

@@ -10,3 +10,7 @@ export * from './multipart-related.parser';
 export * from './stow-response.builder';
 export * from './study-record';
 export * from './qido.matcher';
+export * from './study-completeness';
+export * from './dimse/pdu-framer';
+export * from './dimse/association-policy';
+export * from './dimse/file-meta';

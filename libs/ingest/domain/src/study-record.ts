@@ -44,6 +44,10 @@ export interface StudyRecord {
   unpublished: boolean;
   publishedAt?: string;
   publishedInstanceCount?: number;
+  /** Calling AE title of the DIMSE source of the latest change (its quiet period applies). */
+  source?: string;
+  /** study.updated revisions published so far (absent until the first update). */
+  revision?: number;
 }
 
 /** A fresh record for a study first seen in `first`. */
@@ -151,7 +155,7 @@ export function toStudyReceivedPayload(
       })),
     })),
     instanceCount: instanceCount(record),
-    origin: { protocol: opts.protocol ?? record.protocol, ...(opts.peer ? { peer: opts.peer } : {}) },
+    origin: { protocol: opts.protocol ?? record.protocol, ...((opts.peer ?? record.source) ? { peer: opts.peer ?? record.source } : {}) },
     retrieveUrl: opts.retrieveUrl,
   };
 }

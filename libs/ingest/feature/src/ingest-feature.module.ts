@@ -1,8 +1,11 @@
 import { Inject, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
 import { HealthRegistry } from '@triage/nest-platform';
+import { CompletenessPolicy } from './completeness.policy';
 import { DicomwebQueryService } from './dicomweb-query.service';
+import { DimseServer } from './dimse/dimse-server.service';
 import { DicomwebUrls } from './dicomweb-urls.service';
 import { INGEST_CONFIG, loadIngestConfig } from './ingest.config';
+import { InstanceIntake } from './instance-intake.service';
 import { InstanceStore } from './instance-store.service';
 import { StowHttpController } from './stow.http.controller';
 import { StowService } from './stow.service';
@@ -10,7 +13,17 @@ import { StudyEventsService } from './study-events.service';
 import { StudyIndex } from './study-index.service';
 import { WadoHttpController } from './wado.http.controller';
 
-const PROVIDERS = [InstanceStore, StudyIndex, StudyEventsService, DicomwebUrls, StowService, DicomwebQueryService];
+const PROVIDERS = [
+  InstanceStore,
+  StudyIndex,
+  InstanceIntake,
+  CompletenessPolicy,
+  StudyEventsService,
+  DicomwebUrls,
+  StowService,
+  DicomwebQueryService,
+  DimseServer,
+];
 
 /**
  * The ingest service's DICOMweb edge: STOW-RS in, WADO-RS and QIDO-RS out, over the instance store and

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadConfig } from '@triage/config';
-import { decodeEnvelope, EVENTS, type Envelope, type StudyReceived } from '@triage/contracts';
+import { decodeEnvelope, EVENTS, type Envelope, type StudyReceived, type StudyUpdated } from '@triage/contracts';
 import { InProcessEventBus } from '@triage/messaging';
 import { MeshPlatformModule, RuntimeInfo } from '@triage/nest-platform';
 import { createLogger } from '@triage/observability';
@@ -18,6 +18,7 @@ export interface IngestTestApp {
   url: string;
   dataDir: string;
   received: Envelope<StudyReceived>[];
+  updated: Envelope<StudyUpdated>[];
   logLines: string[];
   close(): Promise<void>;
 }
@@ -39,11 +40,13 @@ export async function startIngest(opts: { dataDir?: string; env?: Record<string,
   const bus = new InProcessEventBus(logger);
   await bus.connect();
   const received: Envelope<StudyReceived>[] = [];
+  const updated: Envelope<StudyUpdated>[] = [];
   await bus.subscribe({
     groupId: 'test-observer',
-    topics: [EVENTS.studyReceived.topic],
+    topics: [EVENTS.studyReceived.topic, EVENTS.studyUpdated.topic],
     handler: async (msg) => {
-      received.push(decodeEnvelope(EVENTS.studyReceived, msg.value));
+      if (msg.topic === EVENTS.studyUpdated.topic) updated.push(decodeEnvelope(EVENTS.studyUpdated, msg.value));
+      else received.push(decodeEnvelope(EVENTS.studyReceived, msg.value));
     },
   });
   const runtime = new RuntimeInfo();
@@ -64,6 +67,7 @@ export async function startIngest(opts: { dataDir?: string; env?: Record<string,
     url: runtime.httpUrl,
     dataDir,
     received,
+    updated,
     logLines,
     close: async () => {
       await app.close();

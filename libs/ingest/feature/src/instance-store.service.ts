@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, promises as fs, type ReadStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { MeshConfig } from '@triage/config';
 import { requireDicomUid } from '@triage/ingest-domain';
 import { MESH_CONFIG } from '@triage/nest-platform';
-import { fsyncDir } from './atomic-file';
+import { DirectorySync, fsyncDir } from './atomic-file';
 import { IngestErrorCode, IngestException } from './ingest.exception';
 
 /** An upload written to a temp file, not yet placed in the store. */
@@ -13,7 +14,12 @@ export interface IncomingFile {
   path: string;
   sizeBytes: number;
   sha256: string;
+  /** The bytes, kept while receiving when the instance is small enough (saves reading the file back to parse it). */
+  bytes?: Buffer;
 }
+
+/** Instances up to this size are kept in memory while they are written (one at a time per request/association). */
+const KEEP_IN_MEMORY_BYTES = 64 * 1024 * 1024;
 
 export interface InstanceKey {
   study: string;
@@ -32,17 +38,34 @@ export function asStorageError(err: unknown): unknown {
   return err;
 }
 
+/** Writes the buffers in one writev; a short write (a full disk that did not say ENOSPC) is refused. */
+async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
+  const total = buffers.reduce((n, b) => n + b.length, 0);
+  const { bytesWritten } = await handle.writev(buffers);
+  if (bytesWritten !== total) throw new IngestException(IngestErrorCode.OutOfResources, 'short write to the instance store');
+}
+
+/** sha256 (hex) of a file's bytes, streamed. */
+export async function hashFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
 /**
  * The instance store: `${DATA_DIR}/storage/<study>/<series>/<sop>.dcm`, shared by STOW-RS and (later)
  * C-STORE. Uploads stream to a temp file (hashing as they go), are fsynced, and are then hard-linked into
  * place, which never overwrites: a second copy of a SOP instance is compared by sha256, not written.
  */
 @Injectable()
-export class InstanceStore {
+export class InstanceStore implements OnApplicationShutdown {
   readonly root: string;
   private readonly storageDir: string;
   private readonly incomingDir: string;
   private readonly quarantineDir: string;
+  /** Series folders known to exist (saves a mkdir per instance). */
+  private readonly knownDirs = new Set<string>();
+  private readonly dirSync = new DirectorySync();
 
   constructor(@Inject(MESH_CONFIG) config: MeshConfig) {
     this.root = resolve(config.DATA_DIR);
@@ -71,26 +94,39 @@ export class InstanceStore {
     const path = join(this.incomingDir, `${Date.now()}-${randomBytes(8).toString('hex')}.part`);
     const hash = createHash('sha256');
     let sizeBytes = 0;
+    let kept: Buffer[] | undefined = [];
     const handle = await fs.open(path, 'wx', 0o600);
     try {
+      // Small pieces (the Part 10 header C-STORE adds) ride along with the next write.
+      let carry: Buffer[] = [];
+      let carried = 0;
       for await (const chunk of source) {
         sizeBytes += chunk.length;
         if (sizeBytes > maxBytes) throw new IngestException(IngestErrorCode.InstanceTooLarge, 'instance larger than allowed');
         hash.update(chunk);
-        await handle.write(chunk);
+        if (kept && sizeBytes <= KEEP_IN_MEMORY_BYTES) kept.push(chunk);
+        else kept = undefined;
+        carry.push(chunk);
+        carried += chunk.length;
+        if (chunk.length < 4096 && carried < 64 * 1024) continue;
+        await writeAll(handle, carry);
+        carry = [];
+        carried = 0;
       }
-      await handle.sync();
+      if (carry.length > 0) await writeAll(handle, carry);
+      // fdatasync: the data and the size needed to read it back are on disk before anyone is told "stored".
+      await handle.datasync();
     } catch (err) {
       await handle.close().catch(() => undefined);
       await fs.rm(path, { force: true });
       throw asStorageError(err);
     }
     await handle.close();
-    return { path, sizeBytes, sha256: hash.digest('hex') };
+    return { path, sizeBytes, sha256: hash.digest('hex'), ...(kept ? { bytes: Buffer.concat(kept, sizeBytes) } : {}) };
   }
 
   async readIncoming(file: IncomingFile): Promise<Buffer> {
-    return fs.readFile(file.path);
+    return file.bytes ?? fs.readFile(file.path);
   }
 
   async discard(file: IncomingFile): Promise<void> {
@@ -99,13 +135,17 @@ export class InstanceStore {
 
   /**
    * Places an incoming file at its instance path. An existing instance with the same sha256 makes this a
-   * duplicate (no second copy); different bytes are a conflict: the new file goes to quarantine.
+   * duplicate (no second copy); different bytes are a conflict: the new file goes to quarantine. A stored
+   * file is durable only after `persist(key)` (the directory fsync, group-committed, outside any lock).
    */
   async commit(file: IncomingFile, key: InstanceKey): Promise<CommitResult> {
     const target = this.instancePath(key);
     const dir = join(target, '..');
     try {
-      await fs.mkdir(dir, { recursive: true });
+      if (!this.knownDirs.has(dir)) {
+        await fs.mkdir(dir, { recursive: true });
+        this.knownDirs.add(dir);
+      }
       try {
         await fs.link(file.path, target);
       } catch (err) {
@@ -118,8 +158,20 @@ export class InstanceStore {
         return 'conflict';
       }
       await fs.rm(file.path, { force: true });
-      await fsyncDir(dir);
       return 'stored';
+    } catch (err) {
+      throw asStorageError(err);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.dirSync.close();
+  }
+
+  /** Makes a committed instance's directory entry durable. */
+  async persist(key: InstanceKey): Promise<void> {
+    try {
+      await this.dirSync.sync(join(this.instancePath(key), '..'));
     } catch (err) {
       throw asStorageError(err);
     }
@@ -137,10 +189,8 @@ export class InstanceStore {
     return target;
   }
 
-  async hashFile(path: string): Promise<string> {
-    const hash = createHash('sha256');
-    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-    return hash.digest('hex');
+  hashFile(path: string): Promise<string> {
+    return hashFile(path);
   }
 
   openRead(key: InstanceKey): ReadStream {

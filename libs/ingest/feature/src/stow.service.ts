@@ -6,7 +6,6 @@ import {
   MultipartErrorCode,
   parseMediaType,
   parseMultipartStream,
-  parsePart10,
   StowFailureReason,
   stowHttpStatus,
   type DicomJsonDataset,
@@ -20,9 +19,9 @@ import type { Logger } from '@triage/observability';
 import { DicomwebUrls } from './dicomweb-urls.service';
 import { INGEST_CONFIG, type IngestConfig } from './ingest.config';
 import { IngestErrorCode, IngestException } from './ingest.exception';
+import { InstanceIntake } from './instance-intake.service';
 import { InstanceStore, type IncomingFile } from './instance-store.service';
 import { StudyEventsService } from './study-events.service';
-import { StudyIndex } from './study-index.service';
 
 export interface StowRequest {
   body: AsyncIterable<Buffer>;
@@ -82,7 +81,7 @@ export class StowService {
 
   constructor(
     private readonly store: InstanceStore,
-    private readonly index: StudyIndex,
+    private readonly intake: InstanceIntake,
     private readonly events: StudyEventsService,
     private readonly urls: DicomwebUrls,
     @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
@@ -146,9 +145,8 @@ export class StowService {
     }
     let parsed: ParsedInstance;
     try {
-      parsed = parsePart10(await this.store.readIncoming(file));
+      parsed = await this.intake.parse(file);
     } catch (err) {
-      await this.store.discard(file);
       if (err instanceof DicomParseError) {
         this.log.warn({ code: err.code }, 'STOW-RS part is not a usable DICOM instance');
         return failure(StowFailureReason.CannotUnderstand);
@@ -169,28 +167,11 @@ export class StowService {
     }
   }
 
-  /** Under the study lock: place the file, then record it in the index. */
-  private commit(file: IncomingFile, parsed: ParsedInstance): Promise<PartResult> {
-    const key = { study: parsed.studyInstanceUid, series: parsed.seriesInstanceUid, sop: parsed.sopInstanceUid };
-    return this.index.withStudyLock(parsed.studyInstanceUid, async () => {
-      const known = this.index.locate(parsed.sopInstanceUid);
-      if (known && (known.study !== key.study || known.series !== key.series)) {
-        await this.store.quarantine(file, key);
-        this.log.warn({ sopInstanceUid: key.sop }, 'SOP instance already stored in another study or series; quarantined');
-        return failure(StowFailureReason.DataSetMismatch, parsed);
-      }
-      const result = await this.store.commit(file, key);
-      if (result === 'conflict') {
-        this.log.warn({ sopInstanceUid: key.sop }, 'conflicting resend: same SOP Instance UID, different bytes; quarantined');
-        return failure(StowFailureReason.DataSetMismatch, parsed);
-      }
-      // A duplicate whose index entry was lost (crash between link and index write) is recorded now.
-      await this.index.recordInstance(parsed, file, 'stow-rs');
-      return {
-        ok: true,
-        study: key.study,
-        stored: { sopClassUid: parsed.sopClassUid, sopInstanceUid: key.sop, retrieveUrl: this.urls.instance(key.study, key.series, key.sop) },
-      };
-    });
+  /** Places the file through the shared intake and maps its outcome to a STOW-RS result. */
+  private async commit(file: IncomingFile, parsed: ParsedInstance): Promise<PartResult> {
+    const outcome = await this.intake.accept(file, parsed, 'stow-rs');
+    if (outcome === 'conflict' || outcome === 'misplaced') return failure(StowFailureReason.DataSetMismatch, parsed);
+    const { studyInstanceUid: study, seriesInstanceUid: series, sopInstanceUid: sop } = parsed;
+    return { ok: true, study, stored: { sopClassUid: parsed.sopClassUid, sopInstanceUid: sop, retrieveUrl: this.urls.instance(study, series, sop) } };
   }
 }

@@ -4,3 +4,4 @@ export * from './repo-root.helper';
 export * from './shared-data.helper';
 export * from './kafka.helper';
 export * from './postgres.helper';
+export * from './orthanc.helper';
