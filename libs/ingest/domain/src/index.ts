@@ -10,3 +10,4 @@ export * from './multipart-related.parser';
 export * from './stow-response.builder';
 export * from './study-record';
 export * from './qido.matcher';
+export * from './orders';
