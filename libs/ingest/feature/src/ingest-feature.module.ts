@@ -4,6 +4,7 @@ import { DicomwebQueryService } from './dicomweb-query.service';
 import { DicomwebUrls } from './dicomweb-urls.service';
 import { INGEST_CONFIG, loadIngestConfig } from './ingest.config';
 import { InstanceStore } from './instance-store.service';
+import { ORDER_CONTROLLERS, orderProviders } from './orders';
 import { StowHttpController } from './stow.http.controller';
 import { StowService } from './stow.service';
 import { StudyEventsService } from './study-events.service';
@@ -18,8 +19,8 @@ const PROVIDERS = [InstanceStore, StudyIndex, StudyEventsService, DicomwebUrls, 
  * `forRoot(env)` to override settings (tests).
  */
 @Module({
-  controllers: [StowHttpController, WadoHttpController],
-  providers: [...PROVIDERS, { provide: INGEST_CONFIG, useFactory: () => loadIngestConfig(process.env) }],
+  controllers: [StowHttpController, WadoHttpController, ...ORDER_CONTROLLERS],
+  providers: [...PROVIDERS, ...orderProviders(process.env), { provide: INGEST_CONFIG, useFactory: () => loadIngestConfig(process.env) }],
   exports: [InstanceStore, StudyIndex, StudyEventsService],
 })
 export class IngestFeatureModule implements OnModuleInit {
@@ -32,8 +33,8 @@ export class IngestFeatureModule implements OnModuleInit {
   static forRoot(env: Record<string, string | undefined> = process.env): DynamicModule {
     return {
       module: IngestFeatureModule,
-      controllers: [StowHttpController, WadoHttpController],
-      providers: [...PROVIDERS, { provide: INGEST_CONFIG, useValue: loadIngestConfig(env) }],
+      controllers: [StowHttpController, WadoHttpController, ...ORDER_CONTROLLERS],
+      providers: [...PROVIDERS, ...orderProviders(env), { provide: INGEST_CONFIG, useValue: loadIngestConfig(env) }],
       exports: [InstanceStore, StudyIndex, StudyEventsService],
     };
   }

@@ -1,10 +1,11 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { EVENTS } from '@triage/contracts';
 import { instanceCount, toStudyReceivedPayload } from '@triage/ingest-domain';
 import { EventPublisher, ROOT_LOGGER } from '@triage/nest-platform';
 import type { Logger } from '@triage/observability';
 import { DicomwebUrls } from './dicomweb-urls.service';
 import { IngestErrorCode, IngestException } from './ingest.exception';
+import { ContextJoinService } from './orders/context-join.service';
 import { StudyIndex } from './study-index.service';
 
 const SWEEP_MS = 2000;
@@ -24,6 +25,7 @@ export class StudyEventsService implements OnApplicationBootstrap, OnModuleDestr
     private readonly publisher: EventPublisher,
     private readonly urls: DicomwebUrls,
     @Inject(ROOT_LOGGER) logger: Logger,
+    @Optional() private readonly context?: ContextJoinService,
   ) {
     this.log = logger.child({ component: 'study-events' });
   }
@@ -36,9 +38,12 @@ export class StudyEventsService implements OnApplicationBootstrap, OnModuleDestr
       if (!this.urls.base()) throw new IngestException(IngestErrorCode.PublishFailed, 'public URL not known yet');
       const count = instanceCount(record);
       try {
+        const payload = toStudyReceivedPayload(record, { retrieveUrl: this.urls.study(studyUid) });
+        // The order / encounter joined so far (order first); a later order becomes study.updated.
+        if (this.context) payload.study.context = await this.context.contextFor(record);
         await this.publisher.publish(
           EVENTS.studyReceived,
-          toStudyReceivedPayload(record, { retrieveUrl: this.urls.study(studyUid) }),
+          payload,
           { source: 'ingest', subject: studyUid, traceId: record.traceId },
         );
       } catch (err) {

@@ -1,0 +1,16 @@
+import { ContextJoinService } from './context-join.service';
+import { Hl7IntakeService } from './hl7-intake.service';
+import { MllpServer } from './mllp.server';
+import { OrderStore } from './order-store.service';
+import { loadOrdersConfig, ORDERS_CONFIG } from './orders.config';
+
+export * from './orders.config';
+export { ContextJoinService, Hl7IntakeService, MllpServer, OrderStore };
+
+/** Providers of the order intake, for IngestFeatureModule (settings from `env`). */
+export function orderProviders(env: Record<string, string | undefined>) {
+  return [OrderStore, ContextJoinService, Hl7IntakeService, MllpServer, { provide: ORDERS_CONFIG, useFactory: () => loadOrdersConfig(env) }];
+}
+
+/** HTTP controllers of the order intake. */
+export const ORDER_CONTROLLERS = [];

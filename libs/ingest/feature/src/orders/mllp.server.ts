@@ -1,0 +1,92 @@
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { MllpDecoder, mllpFrame } from '@triage/ingest-domain';
+import { ROOT_LOGGER } from '@triage/nest-platform';
+import type { Logger } from '@triage/observability';
+import { Hl7IntakeService } from './hl7-intake.service';
+import { ORDERS_CONFIG, type OrdersConfig } from './orders.config';
+
+/**
+ * The MLLP listener. Our own framing (MllpDecoder) sits in front of the HL7 parser because @medplum/hl7's
+ * Hl7Connection reads a message only when one TCP read ends in <FS><CR>: end bytes in a separate segment,
+ * or two messages in one read, are lost there (and its server listens on every interface). Messages of
+ * one connection are handled one after another, so ACKs go back in the order the messages came.
+ */
+@Injectable()
+export class MllpServer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private readonly log: Logger;
+
+  constructor(
+    private readonly intake: Hl7IntakeService,
+    @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
+    @Inject(ROOT_LOGGER) logger: Logger,
+  ) {
+    this.log = logger.child({ component: 'mllp' });
+  }
+
+  /** The listening address, or undefined when the listener is off. */
+  address(): AddressInfo | undefined {
+    return (this.server?.address() as AddressInfo | null) ?? undefined;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.config.HL7_MLLP_PORT === '') return;
+    const server = createServer((socket) => this.serve(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.config.HL7_MLLP_PORT as number, this.config.HL7_MLLP_HOST, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.log.error({ reason: err.message }, 'MLLP listener error'));
+    this.server = server;
+    this.log.info({ host: this.config.HL7_MLLP_HOST, port: this.address()?.port }, 'MLLP listener started');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Idle connections are closed now; a message being stored finishes before its socket ends.
+    for (const s of this.sockets) s.end();
+    const force = setTimeout(() => this.sockets.forEach((s) => s.destroy()), 5000);
+    force.unref();
+    await closed;
+    clearTimeout(force);
+  }
+
+  private serve(socket: Socket): void {
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 60_000);
+    this.sockets.add(socket);
+    const decoder = new MllpDecoder(this.config.HL7_MAX_MESSAGE_BYTES);
+    let queue = Promise.resolve();
+    let warnedStart = false;
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of decoder.push(chunk)) {
+        if (frame.kind === 'garbage') {
+          this.log.warn({ bytes: frame.bytes }, 'bytes outside an MLLP frame dropped');
+          continue;
+        }
+        if (frame.kind === 'message' && frame.missingStartBlock && !warnedStart) {
+          warnedStart = true;
+          this.log.warn({}, 'MLLP frame without the 0x0B start block accepted');
+        }
+        queue = queue.then(async () => {
+          const answers = frame.kind === 'message' ? await this.intake.handle(frame.payload) : [this.intake.oversize(frame.head)];
+          for (const a of answers) if (!socket.destroyed) socket.write(mllpFrame(Buffer.from(a, 'utf8')));
+        }).catch((err: Error) => {
+          // An unexpected failure: no ACK means the sender resends; the connection is closed to say so.
+          this.log.error({ reason: err.message }, 'HL7 message handling failed; closing the connection');
+          socket.destroy();
+        });
+      }
+    });
+    socket.on('error', (err) => this.log.debug({ reason: err.message }, 'MLLP connection error'));
+    socket.on('close', () => this.sockets.delete(socket));
+  }
+}

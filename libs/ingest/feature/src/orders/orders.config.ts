@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+const port = z.union([z.literal(''), z.coerce.number().int().min(0).max(65535)]);
+
+/** Settings of the order intake (HL7 v2 over MLLP, FHIR ServiceRequest) and of priors, validated at start-up. */
+export const OrdersConfigSchema = z.object({
+  /** MLLP listener port; empty (the default) leaves the listener off, 0 picks a free port (tests). */
+  HL7_MLLP_PORT: port.default(''),
+  HL7_MLLP_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Largest HL7 message accepted (bytes); a larger frame is answered AR and skipped. */
+  HL7_MAX_MESSAGE_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  /** MSH-3 of ACKs the listener sends when the message had no usable MSH. */
+  HL7_RECEIVING_APPLICATION: z.string().min(1).max(227).default('TRIAGE-MESH'),
+  /** Largest FHIR request body (bytes); larger ones get 413 with an OperationOutcome. */
+  FHIR_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+});
+
+export type OrdersConfig = z.infer<typeof OrdersConfigSchema>;
+export const ORDERS_CONFIG = Symbol('ORDERS_CONFIG');
+
+/** Reads and validates the order intake settings; throws listing every problem. */
+export function loadOrdersConfig(env: Record<string, string | undefined> = process.env): OrdersConfig {
+  const parsed = OrdersConfigSchema.safeParse(Object.fromEntries(Object.keys(OrdersConfigSchema.shape).flatMap((k) => (env[k] === undefined ? [] : [[k, env[k]]]))));
+  if (!parsed.success) throw new Error(`invalid order intake configuration:\n  ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ')}`);
+  return parsed.data;
+}
