@@ -139,6 +139,16 @@ export function field(seg: Hl7Segment, index: number): string {
   return seg.getField(index)?.toString() ?? '';
 }
 
+/** The message as far as the parser reads it, without checks (to address an AR/AE); undefined without MSH. */
+export function readMessageLoosely(text: string): Hl7Message | undefined {
+  if (!text.startsWith('MSH') || text.length < 8) return undefined;
+  try {
+    return Hl7Message.parse(normaliseSegments(text));
+  } catch {
+    return undefined;
+  }
+}
+
 function ackCondition(value: string): AckCondition | undefined {
   const v = value.trim().toUpperCase();
   return v === 'AL' || v === 'NE' || v === 'ER' || v === 'SU' ? v : undefined;

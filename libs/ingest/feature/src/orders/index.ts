@@ -3,9 +3,10 @@ import { Hl7IntakeService } from './hl7-intake.service';
 import { MllpServer } from './mllp.server';
 import { OrderStore } from './order-store.service';
 import { loadOrdersConfig, ORDERS_CONFIG } from './orders.config';
+import { ServiceRequestHttpController } from './service-request.http.controller';
 
 export * from './orders.config';
-export { ContextJoinService, Hl7IntakeService, MllpServer, OrderStore };
+export { ContextJoinService, Hl7IntakeService, MllpServer, OrderStore, ServiceRequestHttpController };
 
 /** Providers of the order intake, for IngestFeatureModule (settings from `env`). */
 export function orderProviders(env: Record<string, string | undefined>) {
@@ -13,4 +14,4 @@ export function orderProviders(env: Record<string, string | undefined>) {
 }
 
 /** HTTP controllers of the order intake. */
-export const ORDER_CONTROLLERS = [];
+export const ORDER_CONTROLLERS = [ServiceRequestHttpController];
