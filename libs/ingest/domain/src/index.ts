@@ -11,3 +11,4 @@ export * from './stow-response.builder';
 export * from './study-record';
 export * from './qido.matcher';
 export * from './orders';
+export * from './priors';

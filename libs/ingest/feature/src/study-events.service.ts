@@ -39,8 +39,8 @@ export class StudyEventsService implements OnApplicationBootstrap, OnModuleDestr
       const count = instanceCount(record);
       try {
         const payload = toStudyReceivedPayload(record, { retrieveUrl: this.urls.study(studyUid) });
-        // The order / encounter joined so far (order first); a later order becomes study.updated.
-        if (this.context) payload.study.context = await this.context.contextFor(record);
+        // The order / encounter joined so far (order first), and priors; later ones become study.updated.
+        if (this.context) payload.study = await this.context.enrich(record, payload.study);
         await this.publisher.publish(
           EVENTS.studyReceived,
           payload,

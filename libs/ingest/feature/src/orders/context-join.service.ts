@@ -1,19 +1,23 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { type ClinicalContext, derivedEventId, EVENTS } from '@triage/contracts';
-import { contextFingerprint, joinContext, type OrderRecord, type StudyRecord, toStudyReceivedPayload } from '@triage/ingest-domain';
+import { type ClinicalContext, derivedEventId, EVENTS, type StudyRef } from '@triage/contracts';
+import { contextFingerprint, joinContext, type OrderRecord, priorsFingerprint, type StudyRecord, toStudyReceivedPayload } from '@triage/ingest-domain';
 import { EventPublisher, ROOT_LOGGER } from '@triage/nest-platform';
 import type { Logger } from '@triage/observability';
 import { DicomwebUrls } from '../dicomweb-urls.service';
+import { PriorsService } from '../priors/priors.service';
 import { StudyIndex } from '../study-index.service';
 import { OrderStore } from './order-store.service';
 
 const RETRY_MS = 2000;
+const PRIORS_ATTEMPTS = 3;
 const DEFAULT_FINGERPRINT = contextFingerprint({ patientClass: 'unknown', orderPriority: 'unknown' });
+const NO_PRIORS = priorsFingerprint(undefined);
 
 /**
- * Joins orders and encounters onto studies, whichever arrives first. Order first: `contextFor()` puts the
- * context into the study's `study.received`. Study first: `ordersStored()` publishes `study.updated`
- * (changes ['context-updated'], next revision) for every handed-on study whose context changed. What was
+ * Joins orders, encounters and priors onto studies, whichever arrives first. Order first: `enrich()` puts
+ * the context into the study's `study.received`. Study first: `recordsStored()` publishes `study.updated`
+ * (changes ['context-updated'], next revision) for every handed-on study whose context changed. Priors are
+ * looked up once a study is handed on and announced the same way (['priors-attached']). What was
  * announced is stored, so a resent order or a restart does not announce the same context twice; studies
  * whose update could not be published are retried, and reconciled again at start-up.
  */
@@ -29,20 +33,27 @@ export class ContextJoinService implements OnApplicationBootstrap, OnModuleDestr
     private readonly index: StudyIndex,
     private readonly publisher: EventPublisher,
     private readonly urls: DicomwebUrls,
+    private readonly priors: PriorsService,
     @Inject(ROOT_LOGGER) logger: Logger,
   ) {
     this.log = logger.child({ component: 'context-join' });
   }
 
-  /** The study's joined context, as `study.received` carries it (call under the study lock, before publishing). */
-  async contextFor(record: StudyRecord): Promise<ClinicalContext> {
+  /**
+   * The study as `study.received` carries it: joined context and the priors known so far (call under the
+   * study lock, before publishing). A study whose priors were not looked up yet gets its lookup started.
+   */
+  async enrich(record: StudyRecord, study: StudyRef): Promise<StudyRef> {
     const context = this.joined(record);
-    const fingerprint = contextFingerprint(context);
-    const previous = this.store.announcement(record.studyInstanceUid);
-    if (previous?.fingerprint !== fingerprint) {
-      await this.store.saveAnnouncement({ studyInstanceUid: record.studyInstanceUid, fingerprint, revision: previous?.revision ?? 0 });
+    const priors = this.store.priorsOf(record.studyInstanceUid);
+    const uid = record.studyInstanceUid;
+    const announced = { studyInstanceUid: uid, fingerprint: contextFingerprint(context), ...(priors ? { priorsFingerprint: priorsFingerprint(priors) } : {}) };
+    const previous = this.store.announcement(uid);
+    if (previous?.fingerprint !== announced.fingerprint || previous?.priorsFingerprint !== announced.priorsFingerprint) {
+      await this.store.saveAnnouncement({ ...announced, revision: previous?.revision ?? 0 });
     }
-    return context;
+    if (!priors && this.priors.enabled()) setImmediate(() => void this.lookupPriors(uid, 1));
+    return { ...study, context, ...(priors ? { priors } : {}) };
   }
 
   /** After orders or encounters were stored: announce the new context of every handed-on study they concern. */
@@ -88,19 +99,24 @@ export class ContextJoinService implements OnApplicationBootstrap, OnModuleDestr
         // Not handed on yet, or a publish is pending: that study.received / study.updated carries the context.
         if (!record?.publishedAt || record.unpublished) return;
         const context = this.joined(record);
+        const priors = this.store.priorsOf(studyUid);
         const fingerprint = contextFingerprint(context);
+        const priorsFp = priors ? priorsFingerprint(priors) : undefined;
         const previous = this.store.announcement(studyUid);
-        if ((previous?.fingerprint ?? DEFAULT_FINGERPRINT) === fingerprint) return;
+        const changes: ('context-updated' | 'priors-attached')[] = [];
+        if ((previous?.fingerprint ?? DEFAULT_FINGERPRINT) !== fingerprint) changes.push('context-updated');
+        if (priorsFp !== undefined && (previous?.priorsFingerprint ?? NO_PRIORS) !== priorsFp) changes.push('priors-attached');
+        if (changes.length === 0) return;
         if (!this.urls.base()) throw new Error('public URL not known yet');
         const revision = (previous?.revision ?? 0) + 1;
         const base = toStudyReceivedPayload(record, { retrieveUrl: this.urls.study(studyUid) });
         await this.publisher.publish(
           EVENTS.studyUpdated,
-          { ...base, study: { ...base.study, context }, changes: ['context-updated'], revision, addedInstanceCount: 0 },
-          { source: 'ingest', subject: studyUid, traceId: record.traceId, eventId: derivedEventId(`${studyUid}:${fingerprint}`, EVENTS.studyUpdated.type) },
+          { ...base, study: { ...base.study, context, ...(priors ? { priors } : {}) }, changes, revision, addedInstanceCount: 0 },
+          { source: 'ingest', subject: studyUid, traceId: record.traceId, eventId: derivedEventId(`${studyUid}:${fingerprint}:${priorsFp ?? ''}`, EVENTS.studyUpdated.type) },
         );
-        await this.store.saveAnnouncement({ studyInstanceUid: studyUid, fingerprint, revision });
-        this.log.info({ studyInstanceUid: studyUid, revision, patientClass: context.patientClass, orderPriority: context.orderPriority }, 'study.updated published (context-updated)');
+        await this.store.saveAnnouncement({ studyInstanceUid: studyUid, fingerprint, ...(priorsFp ? { priorsFingerprint: priorsFp } : {}), revision });
+        this.log.info({ studyInstanceUid: studyUid, revision, changes, priors: priors?.length ?? 0, patientClass: context.patientClass, orderPriority: context.orderPriority }, 'study.updated published');
       });
       this.retry.delete(studyUid);
     } catch (err) {
@@ -108,6 +124,20 @@ export class ContextJoinService implements OnApplicationBootstrap, OnModuleDestr
       this.retry.add(studyUid);
       this.schedule(RETRY_MS);
     }
+  }
+
+  /** QIDO-RS lookup of the study's priors, stored, then announced; a failing PACS is tried a few times. */
+  private async lookupPriors(studyUid: string, attempt: number): Promise<void> {
+    const record = this.index.get(studyUid);
+    if (!record || this.stopped) return;
+    try {
+      await this.store.savePriors(studyUid, await this.priors.lookup(record));
+    } catch (err) {
+      this.log.warn({ studyInstanceUid: studyUid, attempt, reason: (err as Error).message }, 'priors lookup failed');
+      if (attempt < PRIORS_ATTEMPTS && !this.stopped) setTimeout(() => void this.lookupPriors(studyUid, attempt + 1), RETRY_MS * attempt).unref();
+      return;
+    }
+    await this.announce(studyUid);
   }
 
   private schedule(delayMs: number): void {

@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { MeshConfig } from '@triage/config';
+import type { PriorStudy } from '@triage/contracts';
 import { mergeOrder, type OrderRecord } from '@triage/ingest-domain';
 import { MESH_CONFIG, ROOT_LOGGER } from '@triage/nest-platform';
 import type { Logger } from '@triage/observability';
@@ -19,17 +20,20 @@ export interface MessageReceipt {
 /** The context a study was last handed on with (study.received or study.updated). */
 export interface Announcement {
   studyInstanceUid: string;
+  /** contextFingerprint() of the announced context */
   fingerprint: string;
+  /** priorsFingerprint() of the announced priors; absent when none were announced */
+  priorsFingerprint?: string;
   /** 0 for study.received, then the study.updated revision. */
   revision: number;
 }
 
-type Kind = 'orders' | 'encounters' | 'messages' | 'announced';
+type Kind = 'orders' | 'encounters' | 'messages' | 'announced' | 'priors';
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 /**
- * Durable store of orders, encounters, message receipts and announcements under `${DATA_DIR}/orders/`: one
+ * Durable store of orders, encounters, message receipts, priors and announcements under `${DATA_DIR}/orders/`: one
  * JSON file per item (named by a sha256 of its key, so no sender-controlled text reaches a path), written
  * with fsync before the listener acknowledges. Kept in memory too; loaded at start-up.
  */
@@ -43,6 +47,7 @@ export class OrderStore implements OnModuleInit {
   private readonly encounters = new Map<string, OrderRecord>();
   private readonly receipts = new Map<string, MessageReceipt>();
   private readonly announced = new Map<string, Announcement>();
+  private readonly priors = new Map<string, PriorStudy[]>();
 
   constructor(@Inject(MESH_CONFIG) config: MeshConfig, @Inject(ROOT_LOGGER) logger: Logger) {
     this.root = join(resolve(config.DATA_DIR), 'orders');
@@ -54,7 +59,7 @@ export class OrderStore implements OnModuleInit {
   }
 
   async load(): Promise<void> {
-    for (const kind of ['orders', 'encounters', 'messages', 'announced'] as Kind[]) {
+    for (const kind of ['orders', 'encounters', 'messages', 'announced', 'priors'] as Kind[]) {
       const dir = join(this.root, kind);
       await fs.mkdir(dir, { recursive: true });
       for (const name of await fs.readdir(dir)) {
@@ -125,6 +130,15 @@ export class OrderStore implements OnModuleInit {
     await this.write('announced', a.studyInstanceUid, a);
   }
 
+  /** The priors found for a study (undefined: not looked up yet). */
+  priorsOf(studyUid: string): PriorStudy[] | undefined {
+    return this.priors.get(studyUid);
+  }
+
+  async savePriors(studyUid: string, priors: PriorStudy[]): Promise<void> {
+    await this.write('priors', studyUid, priors);
+  }
+
   private async write(kind: Kind, key: string, value: unknown): Promise<void> {
     await writeFileAtomic(join(this.root, kind, `${sha(`${kind}\n${key}`)}.json`), JSON.stringify({ key, value }));
     this.remember(kind, key, value);
@@ -147,6 +161,9 @@ export class OrderStore implements OnModuleInit {
         return;
       case 'announced':
         this.announced.set(key, value as Announcement);
+        return;
+      case 'priors':
+        this.priors.set(key, value as PriorStudy[]);
         return;
     }
   }

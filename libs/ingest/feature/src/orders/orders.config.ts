@@ -13,6 +13,12 @@ export const OrdersConfigSchema = z.object({
   HL7_RECEIVING_APPLICATION: z.string().min(1).max(227).default('TRIAGE-MESH'),
   /** Largest FHIR request body (bytes); larger ones get 413 with an OperationOutcome. */
   FHIR_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  /** DICOMweb base of the PACS searched for priors (QIDO-RS), e.g. http://pacs:8042/dicom-web; empty: no lookup. */
+  PRIORS_DICOMWEB_URL: z.union([z.literal(''), z.url()]).default(''),
+  /** At most this many priors per study, newest first. */
+  PRIORS_MAX: z.coerce.number().int().min(1).max(50).default(10),
+  /** QIDO-RS request timeout. */
+  PRIORS_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
 });
 
 export type OrdersConfig = z.infer<typeof OrdersConfigSchema>;
