@@ -12,3 +12,4 @@ export * from './study-record';
 export * from './qido.matcher';
 export * from './orders';
 export * from './priors';
+export * from './deid';
