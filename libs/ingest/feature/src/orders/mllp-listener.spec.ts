@@ -81,6 +81,12 @@ describe('HL7 v2 MLLP listener and the context join', () => {
     ]);
   });
 
+  it('writes no patient data, reason for exam or provider name into the logs', () => {
+    const logs = app.logLines.join('');
+    expect(logs).toContain('HL7 message accepted');
+    for (const phi of ['DEMO-0003', 'DEMO^CHEST', '19710923', 'Fever', 'Cough', 'HOUSE', 'GREGORY', 'ACC-OF-1']) expect(logs).not.toContain(phi);
+  });
+
   it('the control ids survive a restart: a resend after it is acknowledged, not processed again', async () => {
     const message = orm({ controlId: 'RS-1', accession: 'ACC-RS-1', priority: 'R' });
     expect(msa((await mllpExchange(app.mllpPort, [frame(message)], 1))[0])).toEqual(['AA', 'RS-1']);
