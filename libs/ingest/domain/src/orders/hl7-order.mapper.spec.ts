@@ -1,4 +1,4 @@
-import { buildAck, decodeHl7, Hl7Problem, parseHl7 } from './hl7-message';
+import { buildAck, decodeHl7, Hl7Problem, parseHl7, SUPPORTED_VERSIONS } from './hl7-message';
 import { mapHl7 } from './hl7-order.mapper';
 import { joinContext, mergeOrder } from './order-context';
 
@@ -42,6 +42,13 @@ describe('parseHl7 / mapHl7', () => {
     const { message, header } = parseHl7(text);
     expect(header.enhanced).toEqual({ accept: 'AL', application: 'AL' });
     expect(mapHl7(message, header, NOW)[0]).toMatchObject({ accessionNumber: 'ACC-1', studyInstanceUid: '1.2.3.4.5', context: { orderPriority: 'asap', patientClass: 'outpatient' } });
+  });
+
+  it.each(SUPPORTED_VERSIONS)('accepts version %s, ORM and ADT', (version) => {
+    const text = orm().replace('|2.3.1', `|${version}`);
+    expect(mapHl7(parseHl7(text).message, parseHl7(text).header, NOW)[0].accessionNumber).toBe('ACC-77');
+    const adt = `MSH|^~\\&|EHR|H|MESH|T|20261201||ADT^A04|A-${version}|P|${version}\rPID|1||M1^^^H\rPV1|1|I`;
+    expect(mapHl7(parseHl7(adt).message, parseHl7(adt).header, NOW)[0]).toMatchObject({ kind: 'encounter', patient: { id: 'M1', issuer: 'H' }, context: { patientClass: 'inpatient' } });
   });
 
   it('reads LF and CRLF segment ends, and keeps an LF inside a field as text', () => {

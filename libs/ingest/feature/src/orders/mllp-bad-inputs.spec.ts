@@ -9,7 +9,7 @@ const good = (id: string) => frame(orm({ controlId: id, accession: 'ACC-BAD' }))
 describe('MLLP listener under bad input (BAD-INPUTS 9 and 10)', () => {
   let app: OrdersTestApp;
   beforeAll(async () => {
-    app = await startOrdersApp({ env: { HL7_MAX_MESSAGE_BYTES: '65536' } });
+    app = await startOrdersApp({ env: { HL7_MAX_MESSAGE_BYTES: '65536', HL7_MLLP_IDLE_TIMEOUT_MS: '1500' } });
   });
   afterAll(async () => {
     await app?.close();
@@ -93,6 +93,16 @@ describe('MLLP listener under bad input (BAD-INPUTS 9 and 10)', () => {
       if (name.startsWith('unescaped')) text += '\rOBX|1|TX|REASON^Reason||a & b ^ c ~ d||||||F';
       const answers = await mllpExchange(app.mllpPort, [frame(text), good(`${id}N`)], 2);
       expect(answers.map(msa)).toEqual([['AA', id], ['AA', `${id}N`]]);
+    });
+
+    it('a sender stuck mid-frame is disconnected after HL7_MLLP_IDLE_TIMEOUT_MS; others are served', async () => {
+      const { connect } = await import('node:net');
+      const stuck = connect({ host: '127.0.0.1', port: app.mllpPort });
+      const closed = new Promise<void>((resolve) => stuck.on('close', () => resolve()));
+      stuck.on('connect', () => stuck.write(Buffer.concat([VT, Buffer.from('MSH|^~\\&|RIS|H')])));
+      expect((await mllpExchange(app.mllpPort, [good('C-10N')], 1)).map(msa)).toEqual([['AA', 'C-10N']]);
+      await closed;
+      expect(stuck.destroyed).toBe(true);
     });
 
     it('garbage between frames is dropped; the next message is served', async () => {

@@ -1,7 +1,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { MllpDecoder, mllpFrame } from '@triage/ingest-domain';
-import { ROOT_LOGGER } from '@triage/nest-platform';
+import { HealthRegistry, ROOT_LOGGER } from '@triage/nest-platform';
 import type { Logger } from '@triage/observability';
 import { Hl7IntakeService } from './hl7-intake.service';
 import { ORDERS_CONFIG, type OrdersConfig } from './orders.config';
@@ -21,6 +21,7 @@ export class MllpServer implements OnApplicationBootstrap, OnApplicationShutdown
   constructor(
     private readonly intake: Hl7IntakeService,
     @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
+    @Inject(HealthRegistry) private readonly health: HealthRegistry,
     @Inject(ROOT_LOGGER) logger: Logger,
   ) {
     this.log = logger.child({ component: 'mllp' });
@@ -43,6 +44,9 @@ export class MllpServer implements OnApplicationBootstrap, OnApplicationShutdown
     });
     server.on('error', (err) => this.log.error({ reason: err.message }, 'MLLP listener error'));
     this.server = server;
+    this.health.register('mllp', async () => {
+      if (!this.server?.listening) throw new Error('MLLP listener not listening');
+    });
     this.log.info({ host: this.config.HL7_MLLP_HOST, port: this.address()?.port }, 'MLLP listener started');
   }
 
@@ -62,6 +66,11 @@ export class MllpServer implements OnApplicationBootstrap, OnApplicationShutdown
   private serve(socket: Socket): void {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
+    // A sender that went quiet mid-frame (or holds an idle connection for ever) is disconnected.
+    socket.setTimeout(this.config.HL7_MLLP_IDLE_TIMEOUT_MS, () => {
+      this.log.info({ buffered: decoder.buffered }, 'idle MLLP connection closed');
+      socket.destroy();
+    });
     this.sockets.add(socket);
     const decoder = new MllpDecoder(this.config.HL7_MAX_MESSAGE_BYTES);
     let queue = Promise.resolve();

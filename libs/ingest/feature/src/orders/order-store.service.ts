@@ -5,7 +5,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { MeshConfig } from '@triage/config';
 import type { PriorStudy } from '@triage/contracts';
 import { mergeOrder, type OrderRecord } from '@triage/ingest-domain';
-import { MESH_CONFIG, ROOT_LOGGER } from '@triage/nest-platform';
+import { HealthRegistry, MESH_CONFIG, ROOT_LOGGER } from '@triage/nest-platform';
 import type { Logger } from '@triage/observability';
 import { writeFileAtomic } from '../atomic-file';
 
@@ -49,13 +49,18 @@ export class OrderStore implements OnModuleInit {
   private readonly announced = new Map<string, Announcement>();
   private readonly priors = new Map<string, PriorStudy[]>();
 
-  constructor(@Inject(MESH_CONFIG) config: MeshConfig, @Inject(ROOT_LOGGER) logger: Logger) {
+  constructor(
+    @Inject(MESH_CONFIG) config: MeshConfig,
+    @Inject(HealthRegistry) private readonly health: HealthRegistry,
+    @Inject(ROOT_LOGGER) logger: Logger,
+  ) {
     this.root = join(resolve(config.DATA_DIR), 'orders');
     this.log = logger.child({ component: 'order-store' });
   }
 
-  onModuleInit(): Promise<void> {
-    return this.load();
+  async onModuleInit(): Promise<void> {
+    await this.load();
+    this.health.register('orders', () => this.checkWritable());
   }
 
   async load(): Promise<void> {
