@@ -86,10 +86,18 @@ describe('deidentifyPart10 (PS3.15 Basic Application Level Confidentiality Profi
   });
 
   describeWithSharedData('real files', () => {
-    it('de-identifies the shared CT_small.dcm into a file dcmdump reads', () => {
-      const out = deidentifyPart10(readFileSync(join(sharedDataDir(), 'dicom', 'CT_small.dcm')), new PseudonymMap(randomBytes));
-      expect(out.kind).toBe('deidentified');
-      if (out.kind === 'deidentified') expect(dcmdumpOk(out.file)).toBe(true);
+    it.each(['CT_small.dcm', 'MR_small.dcm', 'MR_small_RLE.dcm', 'MR_small_implicit.dcm'])('de-identifies the shared %s into a file dcmdump reads, pixel data intact', (name) => {
+      const input = readFileSync(join(sharedDataDir(), 'dicom', name));
+      const out = deidentifyPart10(input, new PseudonymMap(randomBytes));
+      if (out.kind !== 'deidentified') throw new Error('held back');
+      expect(dcmdumpOk(out.file)).toBe(true);
+      const pixels = (b: Buffer) => JSON.stringify(dcmjs.data.DicomMessage.readFile(ab(b)).dict['7FE00010']);
+      expect(pixels(out.file)).toBe(pixels(input));
+      expect(dcmjs.data.DicomMessage.readFile(ab(out.file)).meta['00020010'].Value).toEqual(dcmjs.data.DicomMessage.readFile(ab(input)).meta['00020010'].Value);
+    });
+
+    it('holds back a Secondary Capture that does not say whether it has burned-in annotation (JPEG-lossy.dcm)', () => {
+      expect(deidentifyPart10(readFileSync(join(sharedDataDir(), 'dicom', 'JPEG-lossy.dcm')), new PseudonymMap(randomBytes))).toEqual({ kind: 'held-back', reason: 'burned-in-annotation-unknown' });
     });
   });
 });

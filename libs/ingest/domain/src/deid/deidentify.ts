@@ -1,3 +1,5 @@
+// The facade silences dcmjs's console logging (it would print values of odd input).
+import '../dcmjs.facade';
 import { checkPart10Structure } from '../dicom-structure';
 import { DicomParseError, DicomParseErrorCode } from '../dicom-parse.exception';
 import { requireDicomUid } from '../dicom-uid';
