@@ -1,6 +1,6 @@
 import { buildAck, decodeHl7, Hl7Problem, parseHl7, SUPPORTED_VERSIONS } from './hl7-message';
 import { mapHl7 } from './hl7-order.mapper';
-import { joinContext, mergeOrder } from './order-context';
+import { encounterApplies, hl7DateTimeToIso, joinContext, mergeOrder } from './order-context';
 
 const NOW = new Date('2026-12-01T10:00:00Z');
 const orm = (extra = '') =>
@@ -97,6 +97,20 @@ describe('parseHl7 / mapHl7', () => {
   it('decodes 8859/1 when MSH-18 names it', () => {
     const bytes = Buffer.from(`${orm().split('\r')[0]}||||||8859/1\rPID|1||M\xfcller`, 'latin1');
     expect(decodeHl7(bytes)).toContain('Müller');
+  });
+
+  it('applies an encounter only to studies of its visit', () => {
+    const adt = 'MSH|^~\\&|EHR|H|MESH|T|20261201||ADT^A01|A-1|P|2.5\rPID|1||M1^^^H\rPV1|1|I|W1^^^H' + '|'.repeat(41) + '20261130083000+0100|20261201120000+0100';
+    const [enc] = mapHl7(parseHl7(adt).message, parseHl7(adt).header, NOW);
+    expect([enc.admittedAt, enc.dischargedAt]).toEqual(['2026-11-30T07:30:00.000Z', '2026-12-01T11:00:00.000Z']);
+    expect(encounterApplies(enc, '2026-11-30T09:00:00Z')).toBe(true);
+    expect(encounterApplies(enc, '2025-06-01T09:00:00Z')).toBe(false);
+    expect(encounterApplies(enc, '2026-12-02T09:00:00Z')).toBe(false);
+    const open = { ...enc, admittedAt: undefined, dischargedAt: undefined };
+    expect(encounterApplies(open, '2026-11-30T11:00:00Z')).toBe(true); // within a day before the ADT
+    expect(encounterApplies(open, '2026-11-28T09:00:00Z')).toBe(false);
+    expect(hl7DateTimeToIso('2026')).toBe('2026-01-01T00:00:00.000Z');
+    expect(hl7DateTimeToIso('20261301')).toBeUndefined();
   });
 
   it('joins order and encounter, newer fields winning', () => {

@@ -1,7 +1,7 @@
 import type { Hl7Message, Hl7Segment } from '@medplum/core';
 import { DicomUidSchema } from '@triage/contracts';
 import { Hl7ErrorCode, Hl7Problem, type Hl7Header, unescapeHl7 } from './hl7-message';
-import { displayName, patientClassFromHl7, priorityFromHl7, type OrderRecord } from './order-context';
+import { displayName, hl7DateTimeToIso, patientClassFromHl7, priorityFromHl7, type OrderRecord } from './order-context';
 
 const MAX_ACCESSION = 16; // DICOM SH
 const MAX_REASON = 1024;
@@ -30,7 +30,18 @@ export function mapHl7(message: Hl7Message, header: Hl7Header, receivedAt: Date)
 
   if (header.type.startsWith('ADT')) {
     if (!patient.id) throw new Hl7Problem('AE', Hl7ErrorCode.RequiredFieldMissing, ['PID', 1, 3], 'PID-3 patient identifier missing');
-    return [{ ...common, kind: 'encounter', visitNumber, context: { patientClass, orderPriority: 'unknown', ...(site ? { site } : {}) } }];
+    const admittedAt = hl7DateTimeToIso(text(pv1, 44));
+    const dischargedAt = hl7DateTimeToIso(text(pv1, 45));
+    return [
+      {
+        ...common,
+        kind: 'encounter',
+        visitNumber,
+        ...(admittedAt ? { admittedAt } : {}),
+        ...(dischargedAt ? { dischargedAt } : {}),
+        context: { patientClass, orderPriority: 'unknown', ...(site ? { site } : {}) },
+      },
+    ];
   }
 
   const segments = message.segments;

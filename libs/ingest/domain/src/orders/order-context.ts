@@ -20,8 +20,36 @@ export interface OrderRecord {
   orderStatus?: string;
   patient: { id?: string; issuer?: string };
   visitNumber?: string;
+  /** Encounters: PV1-44 admit and PV1-45 discharge time (ISO), when the sender gave them. */
+  admittedAt?: string;
+  dischargedAt?: string;
   context: ClinicalContext;
   receivedAt: string;
+}
+
+/** Without an admit time, an encounter covers studies received up to this long before the ADT. */
+export const ENCOUNTER_LOOKBACK_MS = 24 * 3600 * 1000;
+
+/**
+ * Whether an encounter (ADT) describes the visit a study was taken in: the study was received between
+ * admission (or, unknown, a day before the ADT) and discharge. A patient's class today says nothing
+ * about last year's studies.
+ */
+export function encounterApplies(encounter: OrderRecord, studyReceivedAt: string): boolean {
+  const at = Date.parse(studyReceivedAt);
+  const from = encounter.admittedAt ? Date.parse(encounter.admittedAt) : Date.parse(encounter.receivedAt) - ENCOUNTER_LOOKBACK_MS;
+  const to = encounter.dischargedAt ? Date.parse(encounter.dischargedAt) : Number.POSITIVE_INFINITY;
+  return at >= from && at <= to;
+}
+
+/** HL7 DTM (YYYY[MM[DD[HH[MM[SS[.S+]]]]]][+/-ZZZZ]) as an ISO date-time; no offset is read as UTC. */
+export function hl7DateTimeToIso(value: string): string | undefined {
+  const m = /^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:\.\d{1,4})?([+-]\d{4})?$/.exec(value.trim());
+  if (!m) return undefined;
+  const [, y, mo = '01', d = '01', h = '00', mi = '00', se = '00', tz] = m;
+  const offset = tz ? `${tz.slice(0, 3)}:${tz.slice(3)}` : 'Z';
+  const ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${se}${offset}`);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
 }
 
 /** HL7 table 0004 (PV1-2) onto the mesh's patient classes. */
@@ -70,6 +98,7 @@ export function displayName(parts: { prefix?: string; given?: string[]; family?:
  * encounter. Later values win per field, so an XO update or a new ADT changes only what it states.
  */
 export function joinContext(order: OrderRecord | undefined, encounter: OrderRecord | undefined): ClinicalContext {
+  // The caller passes only an encounter that applies to the study (encounterApplies).
   const base: ClinicalContext = { patientClass: 'unknown', orderPriority: 'unknown' };
   const ctx: ClinicalContext = { ...base, ...stripUndefined(order?.context ?? base) };
   if (ctx.patientClass === 'unknown' && encounter) ctx.patientClass = encounter.context.patientClass;

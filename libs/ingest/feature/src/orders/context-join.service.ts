@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { type ClinicalContext, derivedEventId, EVENTS, type StudyRef } from '@triage/contracts';
-import { contextFingerprint, joinContext, type OrderRecord, priorsFingerprint, type StudyRecord, toStudyReceivedPayload } from '@triage/ingest-domain';
+import { contextFingerprint, encounterApplies, joinContext, type OrderRecord, priorsFingerprint, type StudyRecord, toStudyReceivedPayload } from '@triage/ingest-domain';
 import { EventPublisher, ROOT_LOGGER } from '@triage/nest-platform';
 import type { Logger } from '@triage/observability';
 import { DicomwebUrls } from '../dicomweb-urls.service';
@@ -74,15 +74,15 @@ export class ContextJoinService implements OnApplicationBootstrap, OnModuleDestr
     clearTimeout(this.timer);
   }
 
-  private joined(record: Pick<StudyRecord, 'accessionNumber' | 'studyInstanceUid' | 'patient'>): ClinicalContext {
-    return joinContext(this.store.findOrder(record.accessionNumber, record.studyInstanceUid), this.store.findEncounter(record.patient));
+  private joined(record: Pick<StudyRecord, 'accessionNumber' | 'studyInstanceUid' | 'patient' | 'receivedAt'>): ClinicalContext {
+    return joinContext(this.store.findOrder(record.accessionNumber, record.studyInstanceUid), this.store.findEncounter(record.patient, record.receivedAt));
   }
 
   private studiesOf(r: OrderRecord): string[] {
     if (r.kind === 'encounter') {
       return this.index
         .list()
-        .filter((s) => s.patient.id === r.patient.id && (!s.patient.issuer || !r.patient.issuer || s.patient.issuer === r.patient.issuer))
+        .filter((s) => s.patient.id === r.patient.id && (!s.patient.issuer || !r.patient.issuer || s.patient.issuer === r.patient.issuer) && encounterApplies(r, s.receivedAt))
         .map((s) => s.studyInstanceUid);
     }
     const out = new Set<string>();

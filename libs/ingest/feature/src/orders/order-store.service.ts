@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { MeshConfig } from '@triage/config';
 import type { PriorStudy } from '@triage/contracts';
-import { mergeOrder, type OrderRecord } from '@triage/ingest-domain';
+import { encounterApplies, mergeOrder, type OrderRecord } from '@triage/ingest-domain';
 import { HealthRegistry, MESH_CONFIG, ROOT_LOGGER } from '@triage/nest-platform';
 import type { Logger } from '@triage/observability';
 import { writeFileAtomic } from '../atomic-file';
@@ -113,10 +113,12 @@ export class OrderStore implements OnModuleInit {
     return key ? this.orders.get(key) : undefined;
   }
 
-  findEncounter(patient: { id?: string; issuer?: string }): OrderRecord | undefined {
+  /** The patient's latest encounter if it covers a study received at `studyReceivedAt`. */
+  findEncounter(patient: { id?: string; issuer?: string }, studyReceivedAt: string): OrderRecord | undefined {
     const exact = OrderStore.patientKey(patient);
     if (!exact) return undefined;
-    return this.encounters.get(exact) ?? (patient.issuer ? undefined : [...this.encounters.values()].find((e) => e.patient.id === patient.id));
+    const found = this.encounters.get(exact) ?? (patient.issuer ? undefined : [...this.encounters.values()].find((e) => e.patient.id === patient.id));
+    return found && encounterApplies(found, studyReceivedAt) ? found : undefined;
   }
 
   receipt(key: string): MessageReceipt | undefined {
