@@ -99,11 +99,20 @@ export function displayName(parts: { prefix?: string; given?: string[]; family?:
  */
 export function joinContext(order: OrderRecord | undefined, encounter: OrderRecord | undefined): ClinicalContext {
   // The caller passes only an encounter that applies to the study (encounterApplies).
+  if (order && isCancelled(order)) order = undefined;
   const base: ClinicalContext = { patientClass: 'unknown', orderPriority: 'unknown' };
   const ctx: ClinicalContext = { ...base, ...stripUndefined(order?.context ?? base) };
   if (ctx.patientClass === 'unknown' && encounter) ctx.patientClass = encounter.context.patientClass;
   if (!ctx.site && encounter?.context.site) ctx.site = encounter.context.site;
   return ctx;
+}
+
+/** ORC-1 order controls (table 0119) and ServiceRequest statuses that withdraw an order. */
+const WITHDRAWN = new Set(['CA', 'OC', 'DC', 'CR', 'OD', 'revoked', 'entered-in-error']);
+
+/** A cancelled or discontinued order no longer gives a study its context. */
+export function isCancelled(order: OrderRecord): boolean {
+  return order.orderStatus !== undefined && WITHDRAWN.has(order.orderStatus);
 }
 
 /** Folds a newer record of the same order onto the stored one (fields the newer one leaves empty are kept). */

@@ -57,6 +57,11 @@ describe('HL7 v2 MLLP listener and the context join', () => {
       [1, 'asap'],
       [2, 'stat'],
     ]);
+    // Cancelling the order (ORC-1 CA) takes its context back: revision 3 with the context unknown again.
+    const cancel = orm({ controlId: 'SF-3', accession: 'ACC-SF-1', priority: 'S', patientClass: 'I' }).replace('ORC|NW|', 'ORC|CA|');
+    expect(msa((await mllpExchange(app.mllpPort, [frame(cancel)], 1))[0])).toEqual(['AA', 'SF-3']);
+    const third = await waitFor(() => app.updated.find((e) => e.payload.study.studyInstanceUid === uid && e.payload.revision === 3), { description: 'study.updated after the cancel' });
+    expect(third.payload.study.context).toEqual({ patientClass: 'unknown', orderPriority: 'unknown' });
   });
 
   it('an ADT^A08 after the study sets the patient class when the order did not', async () => {
