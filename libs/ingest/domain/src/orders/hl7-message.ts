@@ -185,10 +185,28 @@ export type AckCode = 'AA' | 'AE' | 'AR' | 'CA' | 'CE' | 'CR';
 let ackSeq = 0;
 
 /**
- * An acknowledgement for `message` (or, when the message could not be parsed, for nothing: MSA-2 empty).
- * ERR follows the version: ERR-1 (ELD) before 2.5, ERR-2/3/4 from 2.5 on.
+ * MSH-9 of the application-level answer: the order responses the standard pairs with each order message
+ * (ORM^O01 → ORR^O02, OMI^O23 → ORL^O24; chapter 4), the general ACK for ADT. Accept-level (commit)
+ * acknowledgements in enhanced mode are always ACK.
  */
-export function buildAck(message: Hl7Message | undefined, code: AckCode, problem?: Hl7Problem, self = { application: 'TRIAGE-MESH', facility: '' }): string {
+export function applicationResponseType(header: Pick<Hl7Header, 'type' | 'version'>): string | undefined {
+  const structured = header.version !== '2.3';
+  if (header.type === 'ORM^O01') return structured ? 'ORR^O02^ORR_O02' : 'ORR^O02';
+  if (header.type === 'OMI^O23') return 'ORL^O24^ORL_O24';
+  return undefined;
+}
+
+/**
+ * An acknowledgement for `message` (or, when the message could not be parsed, for nothing: MSA-2 empty),
+ * as ACK or as `messageType`. ERR follows the version: ERR-1 (ELD) before 2.5, ERR-2/3/4 from 2.5 on.
+ */
+export function buildAck(
+  message: Hl7Message | undefined,
+  code: AckCode,
+  problem?: Hl7Problem,
+  self = { application: 'TRIAGE-MESH', facility: '' },
+  messageType?: string,
+): string {
   const base = message ?? Hl7Message.parse(`MSH|^~\\&|||${self.application}|${self.facility}|||ACK|-|P|2.5.1`);
   const version = base.header.getComponent(12, 1) || '2.5.1';
   const err = problem ? errSegment(version, problem) : undefined;
@@ -202,6 +220,7 @@ export function buildAck(message: Hl7Message | undefined, code: AckCode, problem
   }
   ack.header.setField(10, `${Date.now().toString(36)}${(ackSeq++ % 1296).toString(36).padStart(2, '0')}`.toUpperCase());
   ack.header.setField(11, base.header.getComponent(11, 1) || 'P');
+  if (messageType) ack.header.setField(9, messageType);
   if (problem) ack.getSegment('MSA')?.setField(3, ERROR_TEXT[problem.code]);
   return ack.toString();
 }

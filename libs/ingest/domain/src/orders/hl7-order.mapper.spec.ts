@@ -1,4 +1,4 @@
-import { buildAck, decodeHl7, Hl7Problem, parseHl7, SUPPORTED_VERSIONS } from './hl7-message';
+import { applicationResponseType, buildAck, decodeHl7, Hl7Problem, parseHl7, SUPPORTED_VERSIONS } from './hl7-message';
 import { mapHl7 } from './hl7-order.mapper';
 import { encounterApplies, hl7DateTimeToIso, joinContext, mergeOrder } from './order-context';
 
@@ -92,6 +92,15 @@ describe('parseHl7 / mapHl7', () => {
     const v25 = buildAck(parseHl7(orm().replace('|2.3.1', '|2.5')).message, 'AR', new Hl7Problem('AR', '203' as never, ['MSH', 1, 12], 'x')).split('\r');
     expect(v25[2]).toBe('ERR||MSH^1^12|203^Unsupported version id^HL70357|E||||x');
     expect(buildAck(undefined, 'AR', new Hl7Problem('AR', '100' as never, undefined, 'no MSH')).split('\r')[1]).toBe('MSA|AR||Segment sequence error');
+  });
+
+  it('answers orders with their order response types, ADT with ACK', () => {
+    expect(applicationResponseType({ type: 'ORM^O01', version: '2.3' })).toBe('ORR^O02');
+    expect(applicationResponseType({ type: 'ORM^O01', version: '2.5.1' })).toBe('ORR^O02^ORR_O02');
+    expect(applicationResponseType({ type: 'OMI^O23', version: '2.5.1' })).toBe('ORL^O24^ORL_O24');
+    expect(applicationResponseType({ type: 'ADT^A08', version: '2.5.1' })).toBeUndefined();
+    const { message } = parseHl7(orm());
+    expect(buildAck(message, 'AA', undefined, undefined, 'ORR^O02').split('|')[8]).toBe('ORR^O02');
   });
 
   it('decodes 8859/1 when MSH-18 names it', () => {

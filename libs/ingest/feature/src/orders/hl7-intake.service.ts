@@ -4,6 +4,7 @@ import type { Hl7Message } from '@medplum/core';
 import {
   type AckCode,
   type AckCondition,
+  applicationResponseType,
   buildAck,
   decodeHl7,
   Hl7ErrorCode,
@@ -59,11 +60,12 @@ export class Hl7IntakeService {
     if (outcome.code === 'AA') this.log.info(fields, 'HL7 message accepted');
     else this.log.warn({ ...fields, hl7Error: outcome.problem.code, reason: outcome.problem.message }, 'HL7 message not accepted');
     const problem = outcome.code === 'AA' ? undefined : outcome.problem;
-    if (!header.enhanced) return [this.ackFor(message, outcome.code, problem)];
+    const responseType = applicationResponseType(header);
+    if (!header.enhanced) return [this.ackFor(message, outcome.code, problem, responseType)];
     const ok = outcome.code === 'AA';
     const out: string[] = [];
     if (wanted(header.enhanced.accept, ok)) out.push(this.ackFor(message, ok ? 'CA' : outcome.code === 'AE' ? 'CE' : 'CR', problem));
-    if (wanted(header.enhanced.application, ok)) out.push(this.ackFor(message, outcome.code, problem));
+    if (wanted(header.enhanced.application, ok)) out.push(this.ackFor(message, outcome.code, problem, responseType));
     return out;
   }
 
@@ -107,8 +109,8 @@ export class Hl7IntakeService {
     });
   }
 
-  private ackFor(message: Hl7Message | undefined, code: AckCode, problem?: Hl7Problem): string {
-    return buildAck(message, code, problem, { application: this.config.HL7_RECEIVING_APPLICATION, facility: '' });
+  private ackFor(message: Hl7Message | undefined, code: AckCode, problem?: Hl7Problem, messageType?: string): string {
+    return buildAck(message, code, problem, { application: this.config.HL7_RECEIVING_APPLICATION, facility: '' }, messageType);
   }
 
   /** The message as far as its MSH can be read, to address the answer; undefined when it has none. */

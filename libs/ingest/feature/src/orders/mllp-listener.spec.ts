@@ -75,6 +75,8 @@ describe('HL7 v2 MLLP listener and the context join', () => {
 
   it('enhanced mode: MSH-15/16 AL give a commit ACK (CA) and then the application ACK (AA)', async () => {
     const acks = await mllpExchange(app.mllpPort, [frame(orm({ controlId: 'ENH-1', accession: 'ACC-ENH', msh15: 'AL', msh16: 'AL' }))], 2);
+    // The commit ACK is an ACK; the application answer to an ORM^O01 is its order response ORR^O02.
+    expect(acks.map((a) => a.split('|')[8])).toEqual(['ACK^O01', 'ORR^O02^ORR_O02']);
     expect(acks.map(msa)).toEqual([
       ['CA', 'ENH-1'],
       ['AA', 'ENH-1'],

@@ -35,6 +35,8 @@ export class MllpServer implements OnApplicationBootstrap, OnApplicationShutdown
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.HL7_MLLP_PORT === '') return;
     const server = createServer((socket) => this.serve(socket));
+    server.maxConnections = this.config.HL7_MLLP_MAX_CONNECTIONS;
+    server.on('drop', () => this.log.warn({ max: this.config.HL7_MLLP_MAX_CONNECTIONS }, 'MLLP connection refused: too many connections'));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.config.HL7_MLLP_PORT as number, this.config.HL7_MLLP_HOST, () => {

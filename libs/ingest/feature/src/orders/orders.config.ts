@@ -9,6 +9,8 @@ export const OrdersConfigSchema = z.object({
   HL7_MLLP_HOST: z.string().min(1).default('127.0.0.1'),
   /** Largest HL7 message accepted (bytes); a larger frame is answered AR and skipped. */
   HL7_MAX_MESSAGE_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  /** Connections beyond this many are closed at once (each sender keeps one or a few). */
+  HL7_MLLP_MAX_CONNECTIONS: z.coerce.number().int().positive().default(64),
   /** An MLLP connection silent this long is closed (a sender stuck mid-frame frees its buffer). */
   HL7_MLLP_IDLE_TIMEOUT_MS: z.coerce.number().int().positive().default(10 * 60_000),
   /** MSH-3 of ACKs the listener sends when the message had no usable MSH. */
