@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { MeshConfig } from '@triage/config';
 import { deidentifyPart10, type PseudonymEntry, PseudonymMap } from '@triage/ingest-domain';
 import { MESH_CONFIG, ROOT_LOGGER } from '@triage/nest-platform';
 import type { Logger } from '@triage/observability';
-import { fsyncDir } from '../atomic-file';
+import { Journal } from '../journal';
 import { DicomwebQueryService } from '../dicomweb-query.service';
 import { InstanceStore } from '../instance-store.service';
 import { KeyedMutex } from '../keyed-mutex';
@@ -27,13 +26,13 @@ export interface DeidentifiedStudy {
 
 /**
  * De-identification of stored studies for external AI services (PS3.15 Basic Profile, see
- * deidentifyPart10), with the mesh's reversible pseudonym map. The map is an append-only JSON-lines file
- * under `${DATA_DIR}/deid/` (mode 0600: it holds the originals), fsync'd before any de-identified byte
- * leaves, so a pseudonym handed out is never forgotten by a crash.
+ * deidentifyPart10), with the mesh's reversible pseudonym map. The map is an append-only journal
+ * (`${DATA_DIR}/deid/pseudonyms.jsonl`, mode 0600: it holds the originals), synced before any
+ * de-identified byte leaves, so a pseudonym handed out is never forgotten by a crash.
  */
 @Injectable()
-export class DeidService implements OnModuleInit {
-  private readonly file: string;
+export class DeidService implements OnModuleInit, OnApplicationShutdown {
+  private readonly journal: Journal<PseudonymEntry>;
   private readonly map = new PseudonymMap(randomBytes);
   private readonly lock = new KeyedMutex();
   private readonly log: Logger;
@@ -44,25 +43,20 @@ export class DeidService implements OnModuleInit {
     private readonly store: InstanceStore,
     @Inject(ROOT_LOGGER) logger: Logger,
   ) {
-    this.file = join(resolve(config.DATA_DIR), 'deid', 'pseudonyms.jsonl');
+    this.journal = new Journal<PseudonymEntry>(join(resolve(config.DATA_DIR), 'deid', 'pseudonyms.jsonl'));
     this.log = logger.child({ component: 'deid' });
   }
 
   async onModuleInit(): Promise<void> {
-    await fs.mkdir(join(this.file, '..'), { recursive: true, mode: 0o700 });
-    const text = await fs.readFile(this.file, 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? '' : Promise.reject(err)));
-    const entries: PseudonymEntry[] = [];
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        entries.push(JSON.parse(line) as PseudonymEntry);
-      } catch {
-        // A torn last line (crash mid-append) was never acknowledged: nothing was released with it.
-        this.log.warn({}, 'unreadable pseudonym map line skipped');
-      }
-    }
+    const { entries, unreadable } = await this.journal.open();
+    // A torn last line (crash mid-append) was never synced: nothing was released with it.
+    if (unreadable > 0) this.log.warn({ lines: unreadable }, 'unreadable pseudonym map lines skipped');
     this.map.load(entries);
     this.log.info({ pseudonyms: entries.length }, 'pseudonym map loaded');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.journal.close();
   }
 
   /** The original study of a pseudonymous StudyInstanceUID (re-identification), if the mesh issued it. */
@@ -104,19 +98,11 @@ export class DeidService implements OnModuleInit {
     return out;
   }
 
-  /** Appends the new entries and fsyncs before anything that uses them is released (call under the lock). */
+  /** Appends the new entries and syncs them before anything that uses them is released (call under the lock). */
   private async persist(): Promise<void> {
     const fresh = this.map.drain();
-    if (fresh.length === 0) return;
     try {
-      const handle = await fs.open(this.file, 'a', 0o600);
-      try {
-        await handle.writeFile(fresh.map((e) => `${JSON.stringify(e)}\n`).join(''));
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await fsyncDir(join(this.file, '..'));
+      await this.journal.append(fresh);
     } catch (err) {
       this.map.undrain(fresh);
       throw err;

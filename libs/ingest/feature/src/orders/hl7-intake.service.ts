@@ -95,10 +95,9 @@ export class Hl7IntakeService {
         if (err instanceof Hl7Problem) return { code: err.ack, problem: err };
         throw err;
       }
-      const stored: OrderRecord[] = [];
+      let stored: OrderRecord[];
       try {
-        for (const r of records) stored.push(await this.store.saveRecord(r));
-        await this.store.saveReceipt(key, { digest, ack: 'AA', receivedAt: new Date().toISOString() });
+        stored = await this.store.saveRecords(records, { key, value: { digest, ack: 'AA', receivedAt: new Date().toISOString() } });
       } catch (err) {
         this.log.error({ controlId: header.controlId, reason: (err as Error).message }, 'order not stored; answering AR so the sender resends');
         return { code: 'AR', problem: new Hl7Problem('AR', Hl7ErrorCode.ApplicationInternalError, undefined, 'order could not be stored; resend later') };

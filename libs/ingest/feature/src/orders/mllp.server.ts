@@ -1,5 +1,5 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { MllpDecoder, mllpFrame } from '@triage/ingest-domain';
 import { HealthRegistry, ROOT_LOGGER } from '@triage/nest-platform';
 import type { Logger } from '@triage/observability';
@@ -13,9 +13,10 @@ import { ORDERS_CONFIG, type OrdersConfig } from './orders.config';
  * one connection are handled one after another, so ACKs go back in the order the messages came.
  */
 @Injectable()
-export class MllpServer implements OnApplicationBootstrap, OnApplicationShutdown {
+export class MllpServer implements OnApplicationBootstrap, OnModuleDestroy {
   private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
+  /** Open connections, each with the promise of its last queued message. */
+  private readonly sockets = new Map<Socket, Promise<void>>();
   private readonly log: Logger;
 
   constructor(
@@ -52,15 +53,18 @@ export class MllpServer implements OnApplicationBootstrap, OnApplicationShutdown
     this.log.info({ host: this.config.HL7_MLLP_HOST, port: this.address()?.port }, 'MLLP listener started');
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** First of the shutdown hooks: no new connections; messages already read are stored and answered. */
+  async onModuleDestroy(): Promise<void> {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    // Idle connections are closed now; a message being stored finishes before its socket ends.
-    for (const s of this.sockets) s.end();
-    const force = setTimeout(() => this.sockets.forEach((s) => s.destroy()), 5000);
+    const force = setTimeout(() => this.sockets.forEach((_q, s) => s.destroy()), 5000);
     force.unref();
+    await Promise.all([...this.sockets].map(async ([socket, queue]) => {
+      await queue;
+      socket.end();
+    }));
     await closed;
     clearTimeout(force);
   }
@@ -73,7 +77,7 @@ export class MllpServer implements OnApplicationBootstrap, OnApplicationShutdown
       this.log.info({ buffered: decoder.buffered }, 'idle MLLP connection closed');
       socket.destroy();
     });
-    this.sockets.add(socket);
+    this.sockets.set(socket, Promise.resolve());
     const decoder = new MllpDecoder(this.config.HL7_MAX_MESSAGE_BYTES);
     let queue = Promise.resolve();
     let warnedStart = false;
@@ -95,6 +99,7 @@ export class MllpServer implements OnApplicationBootstrap, OnApplicationShutdown
           this.log.error({ reason: err.message }, 'HL7 message handling failed; closing the connection');
           socket.destroy();
         });
+        this.sockets.set(socket, queue);
       }
     });
     socket.on('error', (err) => this.log.debug({ reason: err.message }, 'MLLP connection error'));

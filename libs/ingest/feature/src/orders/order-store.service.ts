@@ -1,13 +1,12 @@
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { MeshConfig } from '@triage/config';
 import type { PriorStudy } from '@triage/contracts';
 import { encounterApplies, mergeOrder, type OrderRecord } from '@triage/ingest-domain';
 import { HealthRegistry, MESH_CONFIG, ROOT_LOGGER } from '@triage/nest-platform';
 import type { Logger } from '@triage/observability';
-import { writeFileAtomic } from '../atomic-file';
+import { Journal } from '../journal';
 
 /** What the listener answered to one message control id, so a resend gets the same answer. */
 export interface MessageReceipt {
@@ -29,17 +28,20 @@ export interface Announcement {
 }
 
 type Kind = 'orders' | 'encounters' | 'messages' | 'announced' | 'priors';
+type Entry = { kind: Kind; key: string; value: unknown };
 
-const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
+/** Below this many lines the journal is not worth compacting. */
+const COMPACT_MIN_LINES = 10_000;
 
 /**
- * Durable store of orders, encounters, message receipts, priors and announcements under `${DATA_DIR}/orders/`: one
- * JSON file per item (named by a sha256 of its key, so no sender-controlled text reaches a path), written
- * with fsync before the listener acknowledges. Kept in memory too; loaded at start-up.
+ * Durable store of orders, encounters, message receipts, priors and announcements: an append-only journal
+ * (`${DATA_DIR}/orders/journal.jsonl`, group commit, fdatasync before the listener acknowledges; no
+ * sender-controlled text reaches a path), replayed into memory at start-up and compacted there.
  */
 @Injectable()
-export class OrderStore implements OnModuleInit {
+export class OrderStore implements OnModuleInit, OnApplicationShutdown {
   private readonly root: string;
+  private readonly journal: Journal<Entry>;
   private readonly log: Logger;
   private readonly orders = new Map<string, OrderRecord>();
   private readonly byAccession = new Map<string, string>();
@@ -55,6 +57,7 @@ export class OrderStore implements OnModuleInit {
     @Inject(ROOT_LOGGER) logger: Logger,
   ) {
     this.root = join(resolve(config.DATA_DIR), 'orders');
+    this.journal = new Journal<Entry>(join(this.root, 'journal.jsonl'));
     this.log = logger.child({ component: 'order-store' });
   }
 
@@ -64,20 +67,21 @@ export class OrderStore implements OnModuleInit {
   }
 
   async load(): Promise<void> {
-    for (const kind of ['orders', 'encounters', 'messages', 'announced', 'priors'] as Kind[]) {
-      const dir = join(this.root, kind);
-      await fs.mkdir(dir, { recursive: true });
-      for (const name of await fs.readdir(dir)) {
-        if (!/^[0-9a-f]{64}\.json$/.test(name)) continue;
-        try {
-          const item = JSON.parse(await fs.readFile(join(dir, name), 'utf8')) as { key: string; value: unknown };
-          this.remember(kind, item.key, item.value);
-        } catch (err) {
-          this.log.error({ kind, file: name, reason: (err as Error).message }, 'order store file unreadable; skipped');
-        }
-      }
+    const { entries, unreadable } = await this.journal.open();
+    for (const e of entries) this.remember(e.kind, e.key, e.value);
+    if (unreadable > 0) this.log.error({ lines: unreadable }, 'order journal lines unreadable; skipped');
+    const live = this.orders.size + this.encounters.size + this.receipts.size + this.announced.size + this.priors.size;
+    // Every change appends a full record: once most lines are superseded, keep only the live ones.
+    if (entries.length > COMPACT_MIN_LINES && entries.length > 2 * live) {
+      await this.journal.compact(this.liveEntries());
+      this.log.info({ before: entries.length, after: live }, 'order journal compacted');
     }
     this.log.info({ orders: this.orders.size, encounters: this.encounters.size, receipts: this.receipts.size }, 'order store loaded');
+  }
+
+  /** Last of the shutdown hooks: the MLLP listener has stopped and its messages are answered by then. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.journal.close();
   }
 
   async checkWritable(): Promise<void> {
@@ -92,20 +96,30 @@ export class OrderStore implements OnModuleInit {
     return p.id ? `${p.issuer ?? ''}|${p.id}` : undefined;
   }
 
-  /** Stores an order (merged onto the one with the same key) or an encounter durably; returns what is stored now. */
+  /**
+   * Stores orders / encounters (and, for an HL7 message, its receipt) in one journal append; returns the
+   * records as they stand now. An order is merged onto the one with the same key when it is applied, in
+   * journal order, so concurrent updates of one order are never lost and a replay gives the same result.
+   */
+  async saveRecords(records: OrderRecord[], receipt?: { key: string; value: MessageReceipt }): Promise<OrderRecord[]> {
+    for (const r of records) if (r.kind === 'encounter' && !OrderStore.patientKey(r.patient)) throw new Error('encounter without a patient identifier');
+    const entries: Entry[] = records.map((r) => ({ kind: r.kind === 'encounter' ? 'encounters' : 'orders', key: '', value: r }));
+    if (receipt) entries.push({ kind: 'messages', key: receipt.key, value: receipt.value });
+    await this.journal.append(entries);
+    for (const e of entries) this.remember(e.kind, e.key, e.value);
+    return records.map((r) => (r.kind === 'encounter' ? r : (this.orders.get(this.orderKeyOf(r)) ?? r)));
+  }
+
   async saveRecord(record: OrderRecord): Promise<OrderRecord> {
-    if (record.kind === 'encounter') {
-      const key = OrderStore.patientKey(record.patient);
-      if (!key) throw new Error('encounter without a patient identifier');
-      await this.write('encounters', key, record);
-      return record;
-    }
-    let key = OrderStore.orderKey(record);
-    // An order first known by its study UID and now by its accession number stays one order.
-    if (record.accessionNumber && !this.orders.has(key) && record.studyInstanceUid) key = this.byStudyUid.get(record.studyInstanceUid) ?? key;
-    const merged = mergeOrder(this.orders.get(key), record);
-    await this.write('orders', key, merged);
-    return merged;
+    const [stored] = await this.saveRecords([record]);
+    return stored;
+  }
+
+  /** The key an order is kept under: an order first known by its study UID and now by its accession stays one. */
+  private orderKeyOf(record: OrderRecord): string {
+    const key = OrderStore.orderKey(record);
+    if (record.accessionNumber && !this.orders.has(key) && record.studyInstanceUid) return this.byStudyUid.get(record.studyInstanceUid) ?? key;
+    return key;
   }
 
   findOrder(accessionNumber: string | undefined, studyInstanceUid: string): OrderRecord | undefined {
@@ -123,10 +137,6 @@ export class OrderStore implements OnModuleInit {
 
   receipt(key: string): MessageReceipt | undefined {
     return this.receipts.get(key);
-  }
-
-  async saveReceipt(key: string, receipt: MessageReceipt): Promise<void> {
-    await this.write('messages', key, receipt);
   }
 
   announcement(studyUid: string): Announcement | undefined {
@@ -147,22 +157,38 @@ export class OrderStore implements OnModuleInit {
   }
 
   private async write(kind: Kind, key: string, value: unknown): Promise<void> {
-    await writeFileAtomic(join(this.root, kind, `${sha(`${kind}\n${key}`)}.json`), JSON.stringify({ key, value }));
+    await this.journal.append([{ kind, key, value }]);
     this.remember(kind, key, value);
+  }
+
+  private liveEntries(): Entry[] {
+    const out: Entry[] = [];
+    // Orders and encounters are keyed by their content when applied; their entries carry no key.
+    const add = (kind: Kind, m: Map<string, unknown>) => m.forEach((value, key) => out.push({ kind, key: kind === 'orders' || kind === 'encounters' ? '' : key, value }));
+    add('orders', this.orders);
+    add('encounters', this.encounters);
+    add('messages', this.receipts);
+    add('announced', this.announced);
+    add('priors', this.priors);
+    return out;
   }
 
   private remember(kind: Kind, key: string, value: unknown): void {
     switch (kind) {
       case 'orders': {
-        const order = value as OrderRecord;
-        this.orders.set(key, order);
-        if (order.accessionNumber) this.byAccession.set(order.accessionNumber, key);
-        if (order.studyInstanceUid) this.byStudyUid.set(order.studyInstanceUid, key);
+        const record = value as OrderRecord;
+        const orderKey = this.orderKeyOf(record);
+        const order = mergeOrder(this.orders.get(orderKey), record);
+        this.orders.set(orderKey, order);
+        if (order.accessionNumber) this.byAccession.set(order.accessionNumber, orderKey);
+        if (order.studyInstanceUid) this.byStudyUid.set(order.studyInstanceUid, orderKey);
         return;
       }
-      case 'encounters':
-        this.encounters.set(key, value as OrderRecord);
+      case 'encounters': {
+        const record = value as OrderRecord;
+        this.encounters.set(OrderStore.patientKey(record.patient) ?? '', record);
         return;
+      }
       case 'messages':
         this.receipts.set(key, value as MessageReceipt);
         return;
