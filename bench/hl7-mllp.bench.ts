@@ -7,8 +7,9 @@
  * The client sends ORM^O01 messages and waits for each ACK before the next one on its connection (as a
  * RIS interface engine does); several connections run at once. All servers listen on 127.0.0.1 with
  * TCP_NODELAY.
- * Ours: MllpDecoder framing → Hl7Message parse + header checks → order mapping → order file and MSH-10
- * receipt written with fsync (DATA_DIR on this disk) → context join → AA. Durable: every AA is on disk.
+ * Ours: MllpDecoder framing → Hl7Message parse + header checks → order mapping → order and MSH-10 receipt
+ * appended to the order journal and fdatasync'd (group commit; DATA_DIR on this disk) → context join → AA.
+ * Durable: every AA is on disk.
  * Anchor 1: @medplum/hl7's Hl7Connection (its framing, Hl7Message parse) answering buildAck() AA, nothing
  * stored. Anchor 2: Debian python3-hl7's asyncio MLLP server (hl7.mllp) answering AA, nothing stored.
  * The anchors store nothing, so they are a ceiling for framing + parsing, not a like-for-like engine.
@@ -150,7 +151,7 @@ async function startPython(): Promise<{ port: number; close: () => Promise<void>
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-hl7-'));
   const sides = [
-    ['ours: mesh MLLP listener (parse, map, fsync, AA)', await startOurs(dataDir)],
+    ['ours: mesh MLLP listener (parse, map, sync, AA)', await startOurs(dataDir)],
     ['anchor: @medplum/hl7 Hl7Connection (AA only)', await startMedplum()],
     ['anchor: python3-hl7 hl7.mllp server (AA only)', await startPython()],
   ] as const;
