@@ -25,6 +25,9 @@ const NO_PRIORS = priorsFingerprint(undefined);
 export class ContextJoinService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log: Logger;
   private readonly retry = new Set<string>();
+  /** Handed-on studies by accession number and by patient id: what an order or an ADT can concern. */
+  private readonly byAccession = new Map<string, Set<string>>();
+  private readonly byPatient = new Map<string, Set<string>>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -44,6 +47,7 @@ export class ContextJoinService implements OnApplicationBootstrap, OnModuleDestr
    * study lock, before publishing). A study whose priors were not looked up yet gets its lookup started.
    */
   async enrich(record: StudyRecord, study: StudyRef): Promise<StudyRef> {
+    this.track(record);
     const context = this.joined(record);
     const priors = this.store.priorsOf(record.studyInstanceUid);
     const uid = record.studyInstanceUid;
@@ -65,8 +69,23 @@ export class ContextJoinService implements OnApplicationBootstrap, OnModuleDestr
 
   onApplicationBootstrap(): void {
     // Reconcile: a crash between storing an order and publishing its update leaves a difference to announce.
-    for (const r of this.index.list()) if (r.publishedAt) this.retry.add(r.studyInstanceUid);
+    for (const r of this.index.list()) {
+      if (!r.publishedAt) continue;
+      this.track(r);
+      this.retry.add(r.studyInstanceUid);
+    }
     this.schedule(0);
+  }
+
+  private track(record: StudyRecord): void {
+    const add = (m: Map<string, Set<string>>, key: string | undefined) => {
+      if (!key) return;
+      const set = m.get(key) ?? new Set<string>();
+      set.add(record.studyInstanceUid);
+      m.set(key, set);
+    };
+    add(this.byAccession, record.accessionNumber);
+    add(this.byPatient, record.patient.id);
   }
 
   onModuleDestroy(): void {
@@ -80,14 +99,13 @@ export class ContextJoinService implements OnApplicationBootstrap, OnModuleDestr
 
   private studiesOf(r: OrderRecord): string[] {
     if (r.kind === 'encounter') {
-      return this.index
-        .list()
-        .filter((s) => s.patient.id === r.patient.id && (!s.patient.issuer || !r.patient.issuer || s.patient.issuer === r.patient.issuer) && encounterApplies(r, s.receivedAt))
-        .map((s) => s.studyInstanceUid);
+      return [...(this.byPatient.get(r.patient.id ?? '') ?? [])].filter((uid) => {
+        const s = this.index.get(uid);
+        return s && (!s.patient.issuer || !r.patient.issuer || s.patient.issuer === r.patient.issuer) && encounterApplies(r, s.receivedAt);
+      });
     }
-    const out = new Set<string>();
+    const out = new Set<string>(r.accessionNumber ? this.byAccession.get(r.accessionNumber) : []);
     if (r.studyInstanceUid && this.index.get(r.studyInstanceUid)) out.add(r.studyInstanceUid);
-    if (r.accessionNumber) for (const s of this.index.list()) if (s.accessionNumber === r.accessionNumber) out.add(s.studyInstanceUid);
     return [...out];
   }
 
