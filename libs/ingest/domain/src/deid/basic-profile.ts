@@ -125,6 +125,14 @@ const TABLE: Record<string, DeidAction> = {
   '40000010': 'X', // Arbitrary
   '40004000': 'X', // TextComments
   FFFAFFFA: 'X', // DigitalSignaturesSequence
+  // Class and scheme identifiers name no one; kept even under a vendor root (only instance UIDs are replaced).
+  '00080016': 'K', // SOPClassUID
+  '0008001A': 'K', // RelatedGeneralSOPClassUID
+  '0008001B': 'K', // OriginalSpecializedSOPClassUID
+  '00081150': 'K', // ReferencedSOPClassUID
+  '0008010C': 'K', // CodingSchemeUID
+  '0008010D': 'K', // ContextGroupExtensionCreatorUID
+  '00080118': 'K', // MappingResourceUID
   '00080018': 'U', // SOPInstanceUID
   '0020000D': 'U', // StudyInstanceUID
   '0020000E': 'U', // SeriesInstanceUID

@@ -39,7 +39,7 @@ describe('deidentifyPart10 (PS3.15 Basic Application Level Confidentiality Profi
     '00091010': { vr: 'LO', Value: ['PRIVATE SECRET'] },
     '00081070': { vr: 'PN', Value: [{ Alphabetic: 'TECH^TOM' }] },
     '00081030': { vr: 'LO', Value: ['CHEST FOR JOAN SMITH'] },
-    '00081140': { vr: 'SQ', Value: [{ '00081150': { vr: 'UI', Value: ['1.2.840.10008.5.1.4.1.1.1.1'] }, '00081155': { vr: 'UI', Value: ['1.2.3.4.5.6'] } }] },
+    '00081140': { vr: 'SQ', Value: [{ '00081150': { vr: 'UI', Value: ['1.3.12.2.1107.5.9.1'] }, '00081155': { vr: 'UI', Value: ['1.2.3.4.5.6'] } }] },
   });
 
   it('replaces patient and UIDs with reversible pseudonyms, cleans what the profile lists, and marks the instance', () => {
@@ -63,7 +63,7 @@ describe('deidentifyPart10 (PS3.15 Basic Application Level Confidentiality Profi
     expect(dict['00091010']).toBeUndefined(); // private
     expect(dict['00081030']).toBeUndefined(); // StudyDescription X
     const ref = dict['00081140'].Value?.[0] as Dict;
-    expect(value(ref, '00081150')).toBe('1.2.840.10008.5.1.4.1.1.1.1'); // SOP class kept
+    expect(value(ref, '00081150')).toBe('1.3.12.2.1107.5.9.1'); // SOP class kept, even a vendor's
     expect(value(ref, '00081155')).toBe(map.uid('1.2.3.4.5.6')); // referenced instance replaced consistently
     expect(dict['7FE00010']).toEqual(dcmjs.data.DicomMessage.readFile(ab(original)).dict['7FE00010']);
     const bytes = out.file.toString('latin1');
