@@ -23,7 +23,7 @@ describe('the embedded mesh with an HL7 v2 order: the order context drives the t
       HL7_MLLP_PORT: String(mllpPort),
     });
     mesh.start();
-    await mesh.ready();
+    await mesh.ready(120_000);
   });
 
   afterAll(async () => {
@@ -36,7 +36,7 @@ describe('the embedded mesh with an HL7 v2 order: the order context drives the t
     const study = generateHeadCtStudy({ haemorrhage: false, seed: 41, accessionNumber: 'ACC-EMB-1', patient: E2E_PATIENT });
     const client = new MeshClient(mesh.url);
     await client.stow(study.files);
-    const lineage = await client.waitForCompleteLineage(study.studyInstanceUid, 90_000);
+    const lineage = await client.waitForCompleteLineage(study.studyInstanceUid, 120_000);
     const priority = lineage.stages.find((s) => s.stage === 'priority') as { summary?: { priority?: string; reasons?: { ruleId: string }[] } } | undefined;
     expect(priority?.summary?.priority).toBe('urgent');
     expect(priority?.summary?.reasons?.map((r) => r.ruleId)).toEqual(expect.arrayContaining(['stat-order', 'emergency-patient']));
