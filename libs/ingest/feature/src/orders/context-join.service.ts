@@ -10,6 +10,8 @@ import { OrderStore } from './order-store.service';
 
 const RETRY_MS = 2000;
 const PRIORS_ATTEMPTS = 3;
+/** At start-up, studies received this recently that have no priors yet get one more lookup. */
+const PRIORS_CATCH_UP_MS = 24 * 3600 * 1000;
 const DEFAULT_FINGERPRINT = contextFingerprint({ patientClass: 'unknown', orderPriority: 'unknown' });
 const NO_PRIORS = priorsFingerprint(undefined);
 
@@ -69,10 +71,15 @@ export class ContextJoinService implements OnApplicationBootstrap, OnModuleDestr
 
   onApplicationBootstrap(): void {
     // Reconcile: a crash between storing an order and publishing its update leaves a difference to announce.
+    const recent = Date.now() - PRIORS_CATCH_UP_MS;
     for (const r of this.index.list()) {
       if (!r.publishedAt) continue;
       this.track(r);
       this.retry.add(r.studyInstanceUid);
+      // A lookup the PACS kept failing (or a crash) left a recent study without priors: look again, once.
+      if (this.priors.enabled() && !this.store.priorsOf(r.studyInstanceUid) && Date.parse(r.receivedAt) >= recent) {
+        setImmediate(() => void this.lookupPriors(r.studyInstanceUid, PRIORS_ATTEMPTS));
+      }
     }
     this.schedule(0);
   }
