@@ -14,3 +14,6 @@ export * from './study-completeness';
 export * from './dimse/pdu-framer';
 export * from './dimse/association-policy';
 export * from './dimse/file-meta';
+export * from './orders';
+export * from './priors';
+export * from './deid';

@@ -9,3 +9,4 @@ export * from './dicomweb-urls.service';
 export * from './dicomweb-query.service';
 export { StowHttpController } from './stow.http.controller';
 export { WadoHttpController } from './wado.http.controller';
+export * from './orders';

@@ -7,6 +7,7 @@ import { DicomwebUrls } from './dicomweb-urls.service';
 import { INGEST_CONFIG, loadIngestConfig } from './ingest.config';
 import { InstanceIntake } from './instance-intake.service';
 import { InstanceStore } from './instance-store.service';
+import { ORDER_CONTROLLERS, orderProviders } from './orders';
 import { StowHttpController } from './stow.http.controller';
 import { StowService } from './stow.service';
 import { StudyEventsService } from './study-events.service';
@@ -31,8 +32,8 @@ const PROVIDERS = [
  * `forRoot(env)` to override settings (tests).
  */
 @Module({
-  controllers: [StowHttpController, WadoHttpController],
-  providers: [...PROVIDERS, { provide: INGEST_CONFIG, useFactory: () => loadIngestConfig(process.env) }],
+  controllers: [StowHttpController, WadoHttpController, ...ORDER_CONTROLLERS],
+  providers: [...PROVIDERS, ...orderProviders(process.env), { provide: INGEST_CONFIG, useFactory: () => loadIngestConfig(process.env) }],
   exports: [InstanceStore, StudyIndex, StudyEventsService],
 })
 export class IngestFeatureModule implements OnModuleInit {
@@ -45,8 +46,8 @@ export class IngestFeatureModule implements OnModuleInit {
   static forRoot(env: Record<string, string | undefined> = process.env): DynamicModule {
     return {
       module: IngestFeatureModule,
-      controllers: [StowHttpController, WadoHttpController],
-      providers: [...PROVIDERS, { provide: INGEST_CONFIG, useValue: loadIngestConfig(env) }],
+      controllers: [StowHttpController, WadoHttpController, ...ORDER_CONTROLLERS],
+      providers: [...PROVIDERS, ...orderProviders(env), { provide: INGEST_CONFIG, useValue: loadIngestConfig(env) }],
       exports: [InstanceStore, StudyIndex, StudyEventsService],
     };
   }

@@ -58,7 +58,7 @@ describe('STOW-RS under hostile DICOM input', () => {
   });
 
   it('5: no UID ever became a path outside the store', () => {
-    expect(readdirSync(t.dataDir).sort()).toEqual(['index', 'quarantine', 'storage']);
+    expect(readdirSync(t.dataDir).sort()).toEqual(['deid', 'index', 'orders', 'quarantine', 'storage']);
     expect(existsSync(join(t.dataDir, 'x'))).toBe(false);
     expect(t.logLines.join('')).not.toContain('BAD-PAT-77');
   });

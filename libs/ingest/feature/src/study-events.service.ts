@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { derivedEventId, EVENTS } from '@triage/contracts';
 import { instanceCount, pendingStudyEvent, settlesAt, toStudyReceivedPayload, toStudyUpdatedPayload, type StudyRecord } from '@triage/ingest-domain';
 import { EventPublisher, ROOT_LOGGER } from '@triage/nest-platform';
@@ -6,6 +6,7 @@ import type { Logger } from '@triage/observability';
 import { CompletenessPolicy } from './completeness.policy';
 import { DicomwebUrls } from './dicomweb-urls.service';
 import { IngestErrorCode, IngestException } from './ingest.exception';
+import { ContextJoinService } from './orders/context-join.service';
 import { StudyIndex } from './study-index.service';
 
 const SWEEP_MS = 2000;
@@ -31,6 +32,7 @@ export class StudyEventsService implements OnApplicationBootstrap, OnModuleDestr
     private readonly urls: DicomwebUrls,
     private readonly completeness: CompletenessPolicy,
     @Inject(ROOT_LOGGER) logger: Logger,
+    @Optional() private readonly context?: ContextJoinService,
   ) {
     this.log = logger.child({ component: 'study-events' });
   }
@@ -64,12 +66,17 @@ export class StudyEventsService implements OnApplicationBootstrap, OnModuleDestr
     const retrieveUrl = this.urls.study(studyUid);
     const opts = { source: 'ingest' as const, subject: studyUid, traceId: record.traceId };
     if (next.kind === 'received') {
-      await this.publisher.publish(EVENTS.studyReceived, toStudyReceivedPayload(record, { retrieveUrl }), {
+      const payload = toStudyReceivedPayload(record, { retrieveUrl });
+      // The order / encounter joined so far (order first), and priors; later ones become study.updated.
+      if (this.context) payload.study = await this.context.enrich(record, payload.study);
+      await this.publisher.publish(EVENTS.studyReceived, payload, {
         ...opts,
         eventId: derivedEventId(record.traceId, EVENTS.studyReceived.type),
       });
     } else {
-      await this.publisher.publish(EVENTS.studyUpdated, toStudyUpdatedPayload(record, next, { retrieveUrl }), {
+      const payload = toStudyUpdatedPayload(record, next, { retrieveUrl });
+      if (this.context) payload.study = await this.context.enrich(record, payload.study);
+      await this.publisher.publish(EVENTS.studyUpdated, payload, {
         ...opts,
         eventId: derivedEventId(record.traceId, `${EVENTS.studyUpdated.type}:${next.revision}`),
       });

@@ -189,4 +189,13 @@ export class StudyIndex implements OnApplicationShutdown {
     this.dirty.add(studyUid);
     await this.flush(studyUid);
   }
+
+  /** Records a study.updated revision published outside a pending publish (context, priors; call under the study lock). */
+  async markRevision(studyUid: string, revision: number): Promise<void> {
+    const next = this.cache.get(studyUid);
+    if (!next) return;
+    next.revision = Math.max(next.revision ?? 0, revision);
+    this.dirty.add(studyUid);
+    await this.flush(studyUid);
+  }
 }

@@ -51,6 +51,18 @@ export const ClinicalContextSchema = z
   .describe('Order and encounter context joined onto the study (HL7 ORM/ADT, FHIR ServiceRequest)');
 export type ClinicalContext = z.infer<typeof ClinicalContextSchema>;
 
+export const PriorStudySchema = z
+  .object({
+    studyInstanceUid: DicomUidSchema,
+    accessionNumber: z.string().max(16).optional(),
+    studyDate: z.iso.date().optional(),
+    studyDescription: z.string().max(64).optional(),
+    modalities: z.array(z.string().min(1).max(16)).optional().describe('ModalitiesInStudy as the PACS reports it'),
+    retrieveUrl: z.url().describe('WADO-RS URL of the prior study in the PACS it was found in'),
+  })
+  .describe("An earlier study of the same patient, found in the configured PACS through QIDO-RS, for comparison");
+export type PriorStudy = z.infer<typeof PriorStudySchema>;
+
 /** What every stage after ingest needs to know about a study; carried forward event to event. */
 export const StudyRefSchema = z
   .object({
@@ -62,6 +74,7 @@ export const StudyRefSchema = z
     bodyPart: z.string().max(16).optional().describe('BodyPartExamined (0018,0015) of the first series that has one'),
     patient: PatientSchema,
     context: ClinicalContextSchema,
+    priors: z.array(PriorStudySchema).max(50).optional().describe('Earlier studies of the patient (newest first); absent until looked up'),
     receivedAt: z.iso.datetime({ offset: true }).describe('When the mesh accepted the first instance'),
   })
   .describe('A study as known to the mesh');

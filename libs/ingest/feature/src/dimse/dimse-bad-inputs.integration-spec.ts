@@ -131,7 +131,7 @@ describe('DIMSE acceptor under hostile input', () => {
     // Nothing left half-written, and no UID became a path outside the store.
     expect(incomingEmpty(t)).toBe(true);
     expect(existsSync(join(t.dataDir, 'x'))).toBe(false);
-    expect(readdirSync(t.dataDir).sort()).toEqual(['index', 'quarantine', 'storage']);
+    expect(readdirSync(t.dataDir).sort()).toEqual(['deid', 'index', 'orders', 'quarantine', 'storage']);
   });
 
   it('answers 0xA900 when the data set is not the instance the command names, 0xA700 above the size limit', async () => {

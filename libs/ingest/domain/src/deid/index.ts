@@ -1,0 +1,3 @@
+export * from './basic-profile';
+export * from './deidentify';
+export * from './pseudonym-map';

@@ -1,0 +1,5 @@
+export * from './mllp-framer';
+export * from './hl7-message';
+export * from './hl7-order.mapper';
+export * from './order-context';
+export * from './service-request.mapper';

@@ -1,0 +1,2 @@
+export * from './deid.service';
+export { DeidHttpController } from './deid.http.controller';
