@@ -1,0 +1,2 @@
+export * from './fhir-test-server';
+export * from './reporting-fixtures';
