@@ -7,3 +7,6 @@ export * from './observation.builder';
 export * from './provenance.builder';
 export * from './diagnostic-report.builder';
 export * from './report-resources';
+export * from './hl7/hl7-encoding';
+export * from './hl7/hl7-messages';
+export * from './hl7/hl7-ack';
