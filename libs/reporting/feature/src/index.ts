@@ -5,3 +5,5 @@ export * from './reporting.options';
 export * from './study-state.store';
 export * from './delivery/outbox';
 export * from './delivery/smart-auth';
+export * from './fhir-endpoint/own-fhir-endpoint';
+export * from './fhir-endpoint/subscriptions';

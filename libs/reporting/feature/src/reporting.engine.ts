@@ -12,6 +12,7 @@ import {
   type StudyRef,
   type StudyUpdated,
 } from '@triage/contracts';
+import type { DiagnosticReport, Resource } from '@medplum/fhirtypes';
 import type { Logger } from '@triage/observability';
 import {
   buildAdtAlert,
@@ -36,7 +37,7 @@ export interface ReportingPublisher {
 }
 
 /** Told when the resources of a study changed (the mesh's own FHIR endpoint and its subscriptions). */
-export type ResourcesListener = (state: StoredStudyState) => Promise<void>;
+export type ResourcesListener = (changed: { state: StoredStudyState; report: DiagnosticReport; resources: Resource[] }) => Promise<void>;
 
 /**
  * Reporting without the framework: keeps each study's state, rebuilds its validated FHIR resources and
@@ -125,7 +126,7 @@ export class ReportingEngine {
         createdAt: new Date().toISOString(),
       });
     }
-    for (const listener of this.listeners) await listener(state);
+    for (const listener of this.listeners) await listener({ state, report, resources });
     await this.publisher.reportIssued(
       {
         study: state.study,
