@@ -7,3 +7,4 @@ export * from './delivery/outbox';
 export * from './delivery/smart-auth';
 export * from './fhir-endpoint/own-fhir-endpoint';
 export * from './fhir-endpoint/subscriptions';
+export * from './delivery/hl7.sender';

@@ -33,7 +33,11 @@ export class MllpTestListener {
   private readonly modeFile = join(this.dir, 'mode');
   port = 0;
 
-  constructor(mode: MllpAnswer = 'AA') {
+  constructor(
+    mode: MllpAnswer = 'AA',
+    /** Benchmarks: skip the fsync of the record file after each message. */
+    private readonly fsync = true,
+  ) {
     this.setMode(mode);
   }
 
@@ -42,7 +46,7 @@ export class MllpTestListener {
   }
 
   async start(port = this.port): Promise<this> {
-    const child = spawn(PYTHON, [join(__dirname, 'mllp_listener.py'), '--port', String(port), '--record', this.recordFile, '--mode-file', this.modeFile], {
+    const child = spawn(PYTHON, [join(__dirname, 'mllp_listener.py'), '--port', String(port), '--record', this.recordFile, '--mode-file', this.modeFile, ...(this.fsync ? [] : ['--no-fsync'])], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;

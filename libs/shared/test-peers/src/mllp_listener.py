@@ -68,6 +68,7 @@ async def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--record", required=True)
     ap.add_argument("--mode-file", required=True)
+    ap.add_argument("--no-fsync", action="store_true", help="benchmarks: do not fsync the record file per message")
     args = ap.parse_args()
 
     async def on_client(reader, writer):
@@ -85,7 +86,8 @@ async def main():
                 with open(args.record, "a") as f:
                     f.write(json.dumps(entry) + "\n")
                     f.flush()
-                    os.fsync(f.fileno())
+                    if not args.no_fsync:
+                        os.fsync(f.fileno())
                 if mode == "none" or message is None:
                     continue
                 ack = str(message.create_ack(mode, message_id="ACK" + entry["controlId"][:17]))
