@@ -35,7 +35,11 @@ export interface OutboxPolicy {
   /** Dead-letter a job still undelivered this long after it was queued. */
   maxAgeMs: number;
   maxAttempts: number;
+  /** How long delivered job files are kept (they stop a redelivered event from sending twice): longer than the topics' retention. */
+  doneRetentionMs?: number;
 }
+
+const DEFAULT_DONE_RETENTION_MS = 8 * 24 * 3_600_000;
 
 export interface AttemptRecord {
   job: OutboxJob;
@@ -83,12 +87,20 @@ export class DeliveryOutbox {
       for (const name of names) {
         const job = await readJsonFile<OutboxJob>(join(this.dir, state, name));
         if (!job) continue;
+        if (state === 'done' && this.expired(job)) {
+          await unlink(join(this.dir, state, name)).catch(() => undefined);
+          continue;
+        }
         this.known.set(job.id, state);
         this.seq = Math.max(this.seq, job.seq);
         if (state === 'pending') this.queue(job.channel).push(job);
       }
     }
     for (const jobs of this.pending.values()) jobs.sort((a, b) => a.seq - b.seq);
+  }
+
+  private expired(job: OutboxJob): boolean {
+    return this.now() - Date.parse(job.createdAt) > (this.policy.doneRetentionMs ?? DEFAULT_DONE_RETENTION_MS);
   }
 
   /** Starts a delivery loop for a channel. */
