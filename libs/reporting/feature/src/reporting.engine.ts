@@ -24,6 +24,7 @@ import {
   type BuiltHl7Message,
 } from '@triage/reporting-domain';
 import { Hl7Sender } from './delivery/hl7.sender';
+import { webhookSender } from './delivery/webhook.sender';
 import { FhirSender } from './delivery/fhir.sender';
 import { DeliveryOutbox, type AttemptRecord } from './delivery/outbox';
 import { FhirTokenProvider } from './delivery/smart-auth';
@@ -37,7 +38,7 @@ export interface ReportingPublisher {
 }
 
 /** Told when the resources of a study changed (the mesh's own FHIR endpoint and its subscriptions). */
-export type ResourcesListener = (changed: { state: StoredStudyState; report: DiagnosticReport; resources: Resource[] }) => Promise<void>;
+export type ResourcesListener = (changed: { state: StoredStudyState; report: DiagnosticReport; resources: Resource[]; event: Envelope }) => Promise<void>;
 
 /**
  * Reporting without the framework: keeps each study's state, rebuilds its validated FHIR resources and
@@ -71,6 +72,7 @@ export class ReportingEngine {
     await this.outbox.open();
     if (this.fhir) this.outbox.register('fhir', this.fhir.send);
     if (this.hl7) this.outbox.register('hl7', this.hl7.send);
+    this.outbox.register('webhook', webhookSender());
     this.logger.info({ fhir: this.fhir?.baseUrl ?? 'off', mllp: this.hl7?.target ?? 'off', outbox: this.outbox.counts() }, 'reporting delivery started');
   }
 
@@ -126,7 +128,7 @@ export class ReportingEngine {
         createdAt: new Date().toISOString(),
       });
     }
-    for (const listener of this.listeners) await listener({ state, report, resources });
+    for (const listener of this.listeners) await listener({ state, report, resources, event: env });
     await this.publisher.reportIssued(
       {
         study: state.study,
@@ -158,7 +160,7 @@ export class ReportingEngine {
 
   private async recordAttempt(rec: AttemptRecord): Promise<void> {
     const { job } = rec;
-    const target = job.channel === 'fhir' ? (this.fhir?.baseUrl ?? 'fhir') : (this.hl7?.target ?? 'mllp');
+    const target = job.target ?? (job.channel === 'fhir' ? (this.fhir?.baseUrl ?? 'fhir') : (this.hl7?.target ?? 'mllp'));
     const outcome = rec.outcome === 'dead-letter' ? 'dead-lettered' : rec.outcome;
     const log = { channel: job.channel, deliveryId: job.deliveryId, messageType: job.messageType, attempt: rec.attempt, outcome, detail: rec.detail, traceId: job.traceId };
     if (outcome === 'dead-lettered') this.logger.error(log, 'delivery dead-lettered');

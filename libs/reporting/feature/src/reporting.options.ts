@@ -28,6 +28,7 @@ const EnvSchema = z.object({
   REPORTING_HL7_SENDING_FACILITY: z.string().min(1).max(180).default('TRIAGE'),
   REPORTING_HL7_RECEIVING_APP: z.string().min(1).max(180).default('EHR'),
   REPORTING_HL7_RECEIVING_FACILITY: z.string().min(1).max(180).default('EHR'),
+  REPORTING_SUBSCRIPTION_ALLOWED_ORIGINS: z.string().optional(),
   REPORTING_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(1_000),
   REPORTING_RETRY_MAX_MS: z.coerce.number().int().min(1).max(3_600_000).default(60_000),
   REPORTING_DELIVERY_MAX_AGE_MS: z.coerce.number().int().min(1).default(24 * 3_600_000),
@@ -41,6 +42,8 @@ export interface ReportingOptions {
   mllp?: { host: string; port: number; ackTimeoutMs: number };
   hl7: { parties: Hl7Parties; adtEvent: string };
   policy: OutboxPolicy;
+  /** Origins Subscription rest-hook endpoints may point at; empty = any. */
+  subscriptionOrigins: string[];
 }
 
 /** Reads the reporting settings from the environment (validated); FHIR and MLLP delivery are off unless configured. */
@@ -74,6 +77,14 @@ export function loadReportingOptions(env: NodeJS.ProcessEnv, config: Pick<MeshCo
       scope: e.REPORTING_SMART_SCOPE,
     };
   }
+  const subscriptionOrigins: string[] = [];
+  for (const o of (e.REPORTING_SUBSCRIPTION_ALLOWED_ORIGINS ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+    try {
+      subscriptionOrigins.push(new URL(o).origin);
+    } catch {
+      throw fail(['REPORTING_SUBSCRIPTION_ALLOWED_ORIGINS: each entry must be a URL origin']);
+    }
+  }
   if ((e.REPORTING_MLLP_HOST === undefined) !== (e.REPORTING_MLLP_PORT === undefined)) {
     throw fail(['REPORTING_MLLP_HOST / REPORTING_MLLP_PORT: set both or neither']);
   }
@@ -92,6 +103,7 @@ export function loadReportingOptions(env: NodeJS.ProcessEnv, config: Pick<MeshCo
       },
       adtEvent: e.REPORTING_HL7_ADT_EVENT,
     },
+    subscriptionOrigins,
     policy: {
       retryBaseMs: e.REPORTING_RETRY_BASE_MS,
       retryMaxMs: e.REPORTING_RETRY_MAX_MS,

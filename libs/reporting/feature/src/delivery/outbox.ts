@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { StudyRef } from '@triage/contracts';
 import { moveDurably, readJsonFile, safeFileName, writeJsonAtomic } from './durable-file';
 
-export type DeliveryChannel = 'fhir' | 'hl7';
+export type DeliveryChannel = 'fhir' | 'hl7' | 'webhook';
 
 /** One message to deliver, exactly as it will be sent on every attempt. */
 export interface OutboxJob {
@@ -16,8 +16,10 @@ export interface OutboxJob {
   /** delivery.recorded deliveryId: the bundle id or MSH-10. */
   deliveryId: string;
   messageType: string;
-  /** A FHIR transaction Bundle, or HL7 ER7 text. */
+  /** A FHIR transaction Bundle, HL7 ER7 text, or a webhook request. */
   body: unknown;
+  /** Where it goes, when the channel has more than one destination (webhooks). */
+  target?: string;
   createdAt: string;
   attempts: number;
   nextAttemptAt: number;

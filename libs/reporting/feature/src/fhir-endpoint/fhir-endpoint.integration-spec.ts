@@ -49,8 +49,11 @@ describe("the mesh's own FHIR endpoint (reporting HTTP, integration)", () => {
       });
     });
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
+    // Reporting reads its own settings from the process environment.
+    process.env.REPORTING_SUBSCRIPTION_ALLOWED_ORIGINS = `http://127.0.0.1:${(hook.address() as { port: number }).port}`;
   });
   afterAll(async () => {
+    delete process.env.REPORTING_SUBSCRIPTION_ALLOWED_ORIGINS;
     await mesh?.close();
     await new Promise((r) => hook.close(r));
     rmSync(dir, { recursive: true, force: true });
@@ -80,6 +83,12 @@ describe("the mesh's own FHIR endpoint (reporting HTTP, integration)", () => {
     const bad = await fetch(`${mesh!.url}/fhir/R4/Subscription`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ resourceType: 'Patient' }) });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as OperationOutcome).resourceType).toBe('OperationOutcome');
+    const elsewhere = await fetch(`${mesh!.url}/fhir/R4/Subscription`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json' },
+      body: JSON.stringify({ resourceType: 'Subscription', status: 'requested', reason: 'x', criteria: REPORT_TOPIC, channel: { type: 'rest-hook', endpoint: 'http://169.254.169.254/latest' } }),
+    });
+    expect(elsewhere.status).toBe(422);
 
     const pos = fixtureStudy(501);
     const neg = fixtureStudy(502);

@@ -26,13 +26,28 @@ export class ReportingFhirService implements OnModuleInit {
     this.logger = root.child({ component: 'reporting-fhir' });
     const base = () => `${runtime.httpUrl ?? ''}/${FHIR_BASE_PATH}`;
     this.endpoint = new OwnFhirEndpoint(base);
-    this.subscriptions = new ReportSubscriptions(options.dataDir, this.logger, base);
-    reporting.engine.onResourcesChanged(async ({ report, resources }) => {
+    const engine = reporting.engine;
+    this.subscriptions = new ReportSubscriptions(
+      options.dataDir,
+      this.logger,
+      base,
+      (n) =>
+        engine.outbox.enqueue({
+          id: n.id,
+          channel: 'webhook',
+          study: n.study,
+          traceId: n.traceId,
+          deliveryId: n.id.slice(0, 128),
+          messageType: 'Subscription notification',
+          target: new URL(n.url).origin,
+          body: n.request,
+          createdAt: new Date().toISOString(),
+        }),
+      options.subscriptionOrigins,
+    );
+    engine.onResourcesChanged(async ({ state, report, resources, event }) => {
       await this.endpoint.put(resources);
-      // Notifications go out beside the event handling; a slow subscriber must not hold up the partition.
-      void this.subscriptions.notify(report as DiagnosticReport).catch((err: unknown) =>
-        this.logger.warn({ reason: err instanceof Error ? err.message : String(err) }, 'subscription notify failed'),
-      );
+      await this.subscriptions.notify(report as DiagnosticReport, event, state.study);
     });
   }
 

@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { matchesSearchRequest, parseSearchRequest } from '@medplum/core';
 import type { Bundle, DiagnosticReport, Parameters, Subscription } from '@medplum/fhirtypes';
+import type { StudyRef } from '@triage/contracts';
 import type { Logger } from '@triage/observability';
 import { assertValidResource, FhirValidationError } from '@triage/reporting-domain';
 import { readJsonFile, writeJsonAtomic } from '../delivery/durable-file';
+import type { WebhookRequest } from '../delivery/webhook.sender';
 import type { FhirAnswer } from './own-fhir-endpoint';
 
 const BACKPORT = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition';
@@ -25,7 +27,7 @@ const problem = (status: number, text: string): FhirAnswer => ({
  * R4 Subscriptions in the backport style (rest-hook): a subscriber POSTs a Subscription on REPORT_TOPIC,
  * optionally with a backport-filter-criteria such as `DiagnosticReport?status=final`; every new or
  * changed report is POSTed to its endpoint as a history Bundle whose first entry is the SubscriptionStatus
- * Parameters. Kept under DATA_DIR; notifications are tried a few times, then the subscription is marked error.
+ * Parameters. Kept under DATA_DIR; notifications go through the durable outbox (webhook channel).
  */
 export class ReportSubscriptions {
   private readonly subs = new Map<string, StoredSubscription>();
@@ -35,7 +37,10 @@ export class ReportSubscriptions {
     dataDir: string,
     private readonly logger: Logger,
     private readonly baseUrl: () => string,
-    private readonly attempts = 3,
+    /** Queues a notification durably (the outbox's webhook channel); false when already queued. */
+    private readonly enqueue: (n: { id: string; url: string; request: WebhookRequest; study: StudyRef; traceId: string }) => Promise<boolean>,
+    /** Origins channel endpoints may point at; empty = any. */
+    private readonly allowedOrigins: string[] = [],
   ) {
     this.file = join(dataDir, 'subscriptions.json');
   }
@@ -73,6 +78,7 @@ export class ReportSubscriptions {
       return problem(422, 'channel.endpoint must be an absolute http(s) URL');
     }
     if (!['http:', 'https:'].includes(endpoint.protocol)) return problem(422, 'channel.endpoint must be an absolute http(s) URL');
+    if (this.allowedOrigins.length && !this.allowedOrigins.includes(endpoint.origin)) return problem(422, 'channel.endpoint is not an allowed destination');
     const filter = this.filterOf(sub);
     if (filter !== undefined) {
       try {
@@ -88,13 +94,31 @@ export class ReportSubscriptions {
     return { status: 201, body: resource };
   }
 
-  /** Notifies every active subscription whose filter matches the report. */
-  async notify(report: DiagnosticReport): Promise<void> {
+  /**
+   * Queues a notification for every active subscription whose filter matches the report. `eventId` is the
+   * handled event's id: a redelivered event queues nothing new.
+   */
+  async notify(report: DiagnosticReport, event: { eventId: string; traceId: string }, study: StudyRef): Promise<void> {
     const due = [...this.subs.values()].filter((s) => s.resource.status === 'active' && this.matches(s.resource, report));
-    if (!due.length) return;
-    for (const s of due) s.events += 1;
-    await this.save();
-    await Promise.all(due.map((s) => this.send(s, report)));
+    for (const s of due) {
+      s.events += 1;
+      const headers: Record<string, string> = { 'content-type': 'application/fhir+json' };
+      for (const h of s.resource.channel.header ?? []) {
+        const i = h.indexOf(':');
+        if (i > 0) headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
+      }
+      const url = s.resource.channel.endpoint as string;
+      const queued = await this.enqueue({
+        id: `webhook-${s.resource.id}-${event.eventId}`,
+        url,
+        study,
+        traceId: event.traceId,
+        request: { url, headers, body: JSON.stringify(this.notification(s, report)) },
+      });
+      if (!queued) s.events -= 1;
+      else this.logger.debug({ subscription: s.resource.id, event: s.events }, 'subscription notification queued');
+    }
+    if (due.length) await this.save();
   }
 
   private filterOf(sub: Subscription): string | undefined {
@@ -152,29 +176,6 @@ export class ReportSubscriptions {
     };
     assertValidResource(bundle);
     return bundle;
-  }
-
-  private async send(s: StoredSubscription, report: DiagnosticReport): Promise<void> {
-    const body = JSON.stringify(this.notification(s, report));
-    const headers: Record<string, string> = { 'content-type': 'application/fhir+json' };
-    for (const h of s.resource.channel.header ?? []) {
-      const i = h.indexOf(':');
-      if (i > 0) headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
-    }
-    let last = '';
-    for (let attempt = 1; attempt <= this.attempts; attempt++) {
-      try {
-        const res = await fetch(s.resource.channel.endpoint as string, { method: 'POST', headers, body, signal: AbortSignal.timeout(5_000) });
-        if (res.ok) return;
-        last = `HTTP ${res.status}`;
-      } catch (err) {
-        last = err instanceof Error ? err.name : 'error';
-      }
-      await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
-    }
-    s.resource = { ...s.resource, status: 'error', error: `notification failed: ${last}` };
-    await this.save();
-    this.logger.warn({ subscription: s.resource.id, reason: last }, 'subscription notification failed; subscription set to error');
   }
 
   private save(): Promise<void> {
