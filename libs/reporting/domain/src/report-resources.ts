@@ -15,8 +15,11 @@ export interface ReportResources {
   resources: Resource[];
 }
 
-/** Builds (and validates) the study's resources from what reporting knows about it. */
-export function buildReportResources(state: StudyReportState, issued: Date): ReportResources {
+/**
+ * Builds the study's resources from what reporting knows about it, and validates each one (skip that
+ * only to rebuild what was validated when it was emitted, e.g. reloading the mesh's own endpoint).
+ */
+export function buildReportResources(state: StudyReportState, issued: Date, opts: { validate?: boolean } = {}): ReportResources {
   const { study, decision, read } = state;
   const endpoint = state.retrieveUrl ? buildEndpoint(state.retrieveUrl) : undefined;
   const imagingStudy = buildImagingStudy(state);
@@ -68,7 +71,7 @@ export function buildReportResources(state: StudyReportState, issued: Date): Rep
     ...provenances,
   ];
   // Every resource is validated before it leaves; an invalid one is a bug (FhirValidationError, not retried).
-  for (const r of resources) assertValidResource(r);
+  if (opts.validate !== false) for (const r of resources) assertValidResource(r);
   return { report, resources };
 }
 

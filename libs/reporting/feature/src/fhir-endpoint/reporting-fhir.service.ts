@@ -57,7 +57,8 @@ export class ReportingFhirService implements OnModuleInit {
     let studies = 0;
     for (const state of await this.reporting.engine.store.all()) {
       if (!state.decision && !state.read) continue;
-      const { resources } = buildReportResources(state, new Date(state.firstIssuedAt ?? state.study.receivedAt));
+      // Validated when they were emitted; rebuilding 10k studies with validation would hold start-up for a minute.
+      const { resources } = buildReportResources(state, new Date(state.firstIssuedAt ?? state.study.receivedAt), { validate: false });
       await this.endpoint.put(resources);
       studies++;
     }
