@@ -111,8 +111,10 @@ describe('reporting delivery through an EHR outage and a crash (Kafka, FHIR serv
     const uids = new Set(studies.map((s) => s.studyInstanceUid));
     const ours = async () =>
       (await fhir.all<DiagnosticReport>('DiagnosticReport')).filter((r) => r.identifier?.some((i) => uids.has(i.value?.replace(/^urn:oid:/, '') ?? '')));
-    await waitFor(async () => (await ours()).filter((r) => r.status === 'final').length === 2 && mllp.received().length >= 6, {
-      timeoutMs: 60_000,
+    const distinctIds = () => new Set(mllp.received().map((m) => m.controlId)).size;
+    // The killed consumer stays in the group until its session times out (30 s), then the restart takes over.
+    await waitFor(async () => (await ours()).filter((r) => r.status === 'final').length === 2 && distinctIds() >= 6, {
+      timeoutMs: 90_000,
       description: 'both reads final on the EHR and 6 HL7 messages',
     });
     // Give late duplicates a chance to show up before counting.
@@ -124,8 +126,16 @@ describe('reporting delivery through an EHR outage and a crash (Kafka, FHIR serv
     for (const type of ['DiagnosticReport', 'Observation', 'ImagingStudy', 'Provenance', 'Device'] as const) {
       for (const r of await fhir.all<Resource>(type)) expect(() => assertValidResource({ ...r, meta: undefined })).not.toThrow();
     }
+    // A kill -9 between the peer's ACK and the outbox marking the job done resends that message after the
+    // restart, with the same MSH-10 and content: HL7 receivers treat a repeated control id as a resend.
     const received = mllp.received();
-    expect(received.map((m) => m.messageType).sort()).toEqual([
+    const byControlId = new Map<string, typeof received>();
+    for (const m of received) byControlId.set(m.controlId, [...(byControlId.get(m.controlId) ?? []), m]);
+    for (const copies of byControlId.values()) {
+      expect(new Set(copies.map((c) => JSON.stringify({ ...c, mode: undefined }))).size).toBe(1);
+    }
+    const distinct = [...byControlId.values()].map((copies) => copies[0]);
+    expect(distinct.map((m) => m.messageType).sort()).toEqual([
       'ADT^A08^ADT_A01',
       'ORU^R01^ORU_R01',
       'ORU^R01^ORU_R01',
@@ -133,8 +143,8 @@ describe('reporting delivery through an EHR outage and a crash (Kafka, FHIR serv
       'ORU^R01^ORU_R01',
       'ORU^R01^ORU_R01',
     ]);
-    expect(new Set(received.map((m) => m.controlId)).size).toBe(6);
-    expect(received.filter((m) => m.obr?.['25'] === 'F')).toHaveLength(2);
+    expect(received.length - distinct.length).toBeLessThanOrEqual(1);
+    expect(distinct.filter((m) => m.obr?.['25'] === 'F')).toHaveLength(2);
 
     output.push(...reporting.output);
     const leaks = output.filter((l) => [FIXTURE_PATIENT.id, 'TESTCASE', 'REPORTING^', FIXTURE_PATIENT.birthDate].some((n) => l.includes(n)));
