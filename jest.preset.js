@@ -14,7 +14,7 @@ module.exports = {
   // Node's own typed arrays in the test realm: onnxruntime-node checks `instanceof Float32Array`.
   testEnvironment: '<rootDir>/jest.node-realm-environment.js',
   transform: {
-    '^.+\\.ts$': [
+    '^.+\\.ts$|/node_modules/(jose|fhir-kit-client)/.+\\.js$': [
       '@swc/jest',
       {
         jsc: {
@@ -27,6 +27,8 @@ module.exports = {
       },
     ],
   },
+  // jose (SMART Backend Services JWTs) and fhir-kit-client ship ES modules only: SWC compiles them to CommonJS for the tests.
+  transformIgnorePatterns: ['/node_modules/(?!(jose|fhir-kit-client)/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper,
   // Anchored at the repo root: a checkout that itself lives under /tmp or /var must still find its tests.

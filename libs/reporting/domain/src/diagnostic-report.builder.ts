@@ -1,25 +1,12 @@
-import type { Finding, InferenceRun, Priority, PriorityDecided } from '@triage/contracts';
-import type { CodeableConcept, Coding, DiagnosticReport } from '@medplum/fhirtypes';
-import { v5 as uuidv5 } from 'uuid';
+import type { Priority, PriorityDecided, ReadSigned } from '@triage/contracts';
+import type { Attachment, CodeableConcept, DiagnosticReport, ImagingStudy, Observation, Practitioner, Reference } from '@medplum/fhirtypes';
+import { businessKeys, ID_SYSTEMS, preliminaryReportId } from './fhir-ids';
+import { accessionIdentifiers, patientReference, positiveFindings, type StudyReportState } from './report-state';
+import { findingCodings } from './terminology';
 
-/** UUID v5 namespace for the FHIR ids the mesh assigns: the same study always gets the same report id. */
-const FHIR_ID_NAMESPACE = '5a8e1f7c-3c1d-4a4e-8f44-2d0b9e3c6a10';
-
-export const DICOM_UID_SYSTEM = 'urn:dicom:uid';
-export const REPORT_ID_SYSTEM = 'urn:triage-mesh:diagnostic-report';
-
-/** Deterministic FHIR logical id of the AI pre-read DiagnosticReport of a study. */
-export function preliminaryReportId(studyInstanceUid: string): string {
-  return uuidv5(`${studyInstanceUid}:DiagnosticReport:ai-preread`, FHIR_ID_NAMESPACE);
-}
+export { DICOM_UID_SYSTEM, preliminaryReportId, REPORT_ID_SYSTEM } from './fhir-ids';
 
 const PRIORITY_TEXT: Record<Priority, string> = { critical: 'CRITICAL', urgent: 'URGENT', routine: 'ROUTINE' };
-
-function positiveFindings(runs: InferenceRun[]): Array<{ run: InferenceRun; finding: Finding }> {
-  return runs
-    .filter((r) => r.mode === 'active' && r.status === 'succeeded')
-    .flatMap((run) => run.findings.filter((f) => f.positive && f.kind === 'finding').map((finding) => ({ run, finding })));
-}
 
 /** The readable draft a radiologist sees beside the images; plain text, no patient identifiers. */
 export function draftReportText(decision: PriorityDecided): string {
@@ -43,7 +30,25 @@ export function draftReportText(decision: PriorityDecided): string {
   return lines.join('\n');
 }
 
-function conclusion(decision: PriorityDecided): string {
+/** The signed report's text: the radiologist's impression and their verdict on each AI finding. */
+export function signedReportText(read: ReadSigned): string {
+  const lines = [
+    read.status === 'amended' ? 'RADIOLOGY REPORT - AMENDED' : 'RADIOLOGY REPORT - FINAL',
+    `Signed: ${read.signedAt}${read.reader.display ? ` by ${read.reader.display}` : ''}`,
+    'Impression:',
+    read.impression,
+  ];
+  if (read.verdicts.length) {
+    lines.push('AI findings reviewed:');
+    for (const v of read.verdicts) {
+      const readPositive = v.verdict === 'confirmed' ? v.aiPositive : !v.aiPositive;
+      lines.push(`  - ${v.code.display ?? v.label} (${v.modelId} ${v.modelVersion}): AI ${v.aiPositive ? 'positive' : 'negative'}, ${v.verdict}; read ${readPositive ? 'positive' : 'negative'}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+function aiConclusion(decision: PriorityDecided): string {
   const positives = positiveFindings(decision.runs);
   const found = positives.length
     ? `AI pre-read suggests: ${positives.map((p) => p.finding.code.display ?? p.finding.label).join(', ')}.`
@@ -51,25 +56,48 @@ function conclusion(decision: PriorityDecided): string {
   return `${found} Triage priority ${PRIORITY_TEXT[decision.priority]}: ${decision.reasons[0].text}. Awaiting radiologist read.`;
 }
 
-/** Builds the preliminary FHIR R4 DiagnosticReport of the AI pre-read from a priority decision. */
-export function buildPreliminaryReport(decision: PriorityDecided, issued: Date): DiagnosticReport {
-  const { study } = decision;
-  const positives = positiveFindings(decision.runs);
-  const conclusionCode: CodeableConcept[] = positives.map(({ finding }) => ({
-    coding: [{ system: finding.code.system, code: finding.code.code, display: finding.code.display } as Coding],
-    text: finding.code.display ?? finding.label,
-  }));
-  const report: DiagnosticReport = {
+const textAttachment = (title: string, text: string, creation?: string): Attachment => ({
+  contentType: 'text/plain; charset=utf-8',
+  language: 'en',
+  title,
+  ...(creation ? { creation } : {}),
+  data: Buffer.from(text, 'utf8').toString('base64'),
+});
+
+/** References of the other resources the report points at (already built, with their ids). */
+export interface ReportLinks {
+  observations?: Array<Reference<Observation>>;
+  imagingStudy?: Reference<ImagingStudy>;
+  resultsInterpreter?: Reference<Practitioner>;
+}
+
+/**
+ * The study's one DiagnosticReport: preliminary from the AI pre-read, then final (or amended) with the
+ * radiologist's conclusion once a read is signed. Same id and business identifier throughout.
+ */
+export function buildDiagnosticReport(state: StudyReportState, links: ReportLinks, issued: Date): DiagnosticReport {
+  const { study, decision, read } = state;
+  if (!decision && !read) throw new Error('a DiagnosticReport needs an AI decision or a signed read');
+  const aiCodes: CodeableConcept[] = decision
+    ? positiveFindings(decision.runs).map(({ finding }) => ({ coding: findingCodings(finding.code), text: finding.code.display ?? finding.label }))
+    : [];
+  const conclusionCode: CodeableConcept[] = read
+    ? read.conclusionCodes.map((c) => ({ coding: [{ system: c.system, code: c.code, ...(c.display ? { display: c.display } : {}) }], ...(c.display ? { text: c.display } : {}) }))
+    : aiCodes;
+  const subject = patientReference(study);
+  const presentedForm = [
+    ...(read ? [textAttachment(read.status === 'amended' ? 'Radiology report (amended)' : 'Radiology report (final)', signedReportText(read), read.signedAt)] : []),
+    ...(decision ? [textAttachment('AI pre-read (preliminary)', draftReportText(decision))] : []),
+  ];
+  return {
     resourceType: 'DiagnosticReport',
     id: preliminaryReportId(study.studyInstanceUid),
     identifier: [
-      { system: DICOM_UID_SYSTEM, value: `urn:oid:${study.studyInstanceUid}` },
-      { system: REPORT_ID_SYSTEM, value: `${study.studyInstanceUid}/ai-preread` },
-      ...(study.accessionNumber
-        ? [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'ACSN' }] }, value: study.accessionNumber }]
-        : []),
+      { system: ID_SYSTEMS.dicomUid, value: `urn:oid:${study.studyInstanceUid}` },
+      { system: ID_SYSTEMS.report, value: businessKeys.report(study.studyInstanceUid) },
+      ...accessionIdentifiers(study),
     ],
-    status: 'preliminary',
+    status: read ? read.status : 'preliminary',
     category: [
       {
         coding: [
@@ -82,21 +110,19 @@ export function buildPreliminaryReport(decision: PriorityDecided, issued: Date):
       coding: [{ system: 'http://loinc.org', code: '18748-4', display: 'Diagnostic imaging study' }],
       text: study.studyDescription ?? `${study.modalities.join('/')} imaging study`,
     },
-    ...(study.patient.id
-      ? { subject: { type: 'Patient', identifier: { value: study.patient.id, ...(study.patient.issuer ? { system: `urn:issuer:${study.patient.issuer}` } : {}) } } }
-      : {}),
+    ...(subject ? { subject } : {}),
     effectiveDateTime: study.studyDate ?? study.receivedAt,
-    issued: issued.toISOString(),
-    conclusion: conclusion(decision),
+    issued: read ? read.signedAt : issued.toISOString(),
+    ...(links.resultsInterpreter ? { resultsInterpreter: [links.resultsInterpreter] } : {}),
+    ...(links.observations?.length ? { result: links.observations } : {}),
+    ...(links.imagingStudy ? { imagingStudy: [links.imagingStudy] } : {}),
+    conclusion: read ? read.impression : aiConclusion(decision as PriorityDecided),
     ...(conclusionCode.length ? { conclusionCode } : {}),
-    presentedForm: [
-      {
-        contentType: 'text/plain; charset=utf-8',
-        language: 'en',
-        title: 'AI pre-read (preliminary)',
-        data: Buffer.from(draftReportText(decision), 'utf8').toString('base64'),
-      },
-    ],
+    presentedForm,
   };
-  return report;
+}
+
+/** The AI pre-read's preliminary DiagnosticReport alone (no links), as issued before a read. */
+export function buildPreliminaryReport(decision: PriorityDecided, issued: Date): DiagnosticReport {
+  return buildDiagnosticReport({ study: decision.study, decision }, {}, issued);
 }

@@ -1,47 +1,58 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { derivedEventId, EVENTS, type Envelope, type PriorityDecided } from '@triage/contracts';
-import { EventPublisher, ROOT_LOGGER } from '@triage/nest-platform';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { EVENTS, type AlertChanged, type Envelope, type PriorityDecided, type ReadSigned, type StudyReceived, type StudyUpdated } from '@triage/contracts';
+import { EventPublisher, HealthRegistry, ROOT_LOGGER } from '@triage/nest-platform';
 import type { Logger } from '@triage/observability';
-import { assertValidResource, buildPreliminaryReport, ensureFhirDefinitions } from '@triage/reporting-domain';
+import { ReportingEngine } from './reporting.engine';
+import { REPORTING_OPTIONS, type ReportingOptions } from './reporting.options';
 
-/** Issues the AI pre-read's preliminary DiagnosticReport for each priority decision. */
+/** The Nest face of the ReportingEngine: publishes through the mesh's EventPublisher, starts and stops delivery. */
 @Injectable()
-export class ReportingService {
-  private readonly logger: Logger;
+export class ReportingService implements OnModuleInit, OnApplicationShutdown {
+  readonly engine: ReportingEngine;
 
   constructor(
-    private readonly publisher: EventPublisher,
+    publisher: EventPublisher,
+    health: HealthRegistry,
+    @Inject(REPORTING_OPTIONS) options: ReportingOptions,
     @Inject(ROOT_LOGGER) root: Logger,
   ) {
-    this.logger = root.child({ component: 'reporting' });
-    // Load the FHIR definitions at start-up rather than on the first study.
-    ensureFhirDefinitions();
+    const source = 'reporting' as const;
+    this.engine = new ReportingEngine(
+      options,
+      {
+        reportIssued: async (payload, traceId, eventId) => {
+          await publisher.publish(EVENTS.reportIssued, payload, { source, subject: payload.study.studyInstanceUid, traceId, eventId });
+        },
+        deliveryRecorded: async (payload, traceId, eventId) => {
+          await publisher.publish(EVENTS.deliveryRecorded, payload, { source, subject: payload.study.studyInstanceUid, traceId, eventId });
+        },
+      },
+      root.child({ component: 'reporting' }),
+    );
+    health.register('reporting-outbox', async () => {
+      const counts = this.engine.outbox.counts();
+      if (counts.pending > 10_000) throw new Error(`${counts.pending} deliveries pending`);
+    });
   }
 
-  async onPriorityDecided(env: Envelope<PriorityDecided>): Promise<void> {
-    const decision = env.payload;
-    const issued = new Date();
-    const report = buildPreliminaryReport(decision, issued);
-    const reportId = report.id ?? '';
-    // Every resource is validated before it leaves; an invalid one is a bug and is dead-lettered.
-    assertValidResource(report);
-    await this.publisher.publish(
-      EVENTS.reportIssued,
-      {
-        study: decision.study,
-        reportId,
-        status: 'preliminary',
-        priority: decision.priority,
-        diagnosticReport: report as unknown as Record<string, unknown>,
-        issuedAt: issued.toISOString(),
-      },
-      {
-        source: 'reporting',
-        subject: decision.study.studyInstanceUid,
-        traceId: env.traceId,
-        eventId: derivedEventId(env.eventId, EVENTS.reportIssued.type),
-      },
-    );
-    this.logger.info({ reportId: report.id, status: report.status, priority: decision.priority }, 'DiagnosticReport issued');
+  onModuleInit(): Promise<void> {
+    return this.engine.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.engine.stop();
+  }
+
+  onStudyReceived(env: Envelope<StudyReceived | StudyUpdated>): Promise<void> {
+    return this.engine.onStudyReceived(env);
+  }
+  onPriorityDecided(env: Envelope<PriorityDecided>): Promise<void> {
+    return this.engine.onPriorityDecided(env);
+  }
+  onReadSigned(env: Envelope<ReadSigned>): Promise<void> {
+    return this.engine.onReadSigned(env);
+  }
+  onAlertChanged(env: Envelope<AlertChanged>): Promise<void> {
+    return this.engine.onAlertChanged(env);
   }
 }

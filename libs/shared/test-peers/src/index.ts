@@ -1,0 +1,3 @@
+export * from './fhir-test-server';
+export * from './mllp-test-listener';
+export * from './reporting-fixtures';
