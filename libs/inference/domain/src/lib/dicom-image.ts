@@ -1,5 +1,8 @@
+import { concatBytes, num, nums, str } from './dataset-values';
 import { dcmjs, type NaturalDataset } from './dcmjs';
 import { DicomDecodeError, UnsupportedTransferSyntaxError } from './dicom-decode.exception';
+import { decodeEncapsulatedFrame, framesFromFragments, isDecodableEncapsulated } from './pixel-codecs';
+import { readVoi, type VoiLut, type VoiLutFunction } from './voi-lut';
 
 /** Transfer syntaxes with native (uncompressed) pixel data. */
 export const NATIVE_TRANSFER_SYNTAXES = {
@@ -25,6 +28,12 @@ export interface DicomImage {
   imageOrientationPatient?: [number, number, number, number, number, number];
   windowCenter?: number;
   windowWidth?: number;
+  /** VOILUTFunction (0028,1056) that goes with the window; LINEAR when absent. */
+  voiLutFunction: VoiLutFunction;
+  /** The first item of the VOI LUT Sequence (0028,3010), when present and well formed. */
+  voiLut?: VoiLut;
+  /** BodyPartExamined (0018,0015) of the instance, upper case. */
+  bodyPart?: string;
   /** Row and column spacing in mm: PixelSpacing, else ImagerPixelSpacing (projection radiography). */
   pixelSpacing?: [number, number];
   /** The modality values BitsStored can represent (after rescale), for exposure checks. */
@@ -70,37 +79,16 @@ export function readTransferSyntax(bytes: Uint8Array): string {
   throw new DicomDecodeError('NOT_PART10', 'file meta has no transfer syntax UID (0002,0010)');
 }
 
-function num(v: unknown): number | undefined {
-  const x = Array.isArray(v) ? v[0] : v;
-  const n = typeof x === 'string' ? Number(x) : x;
-  return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
-}
-
-function nums<N extends number>(v: unknown, count: N): number[] | undefined {
-  if (!Array.isArray(v) || v.length < count) return undefined;
-  const out = v.slice(0, count).map(num);
-  return out.every((x) => x !== undefined) ? (out as number[]) : undefined;
-}
-
-function str(v: unknown): string | undefined {
-  const x = Array.isArray(v) ? v[0] : v;
-  return typeof x === 'string' ? x.trim() : undefined;
-}
-
-function pixelBytes(ds: NaturalDataset): Uint8Array {
+/** The PixelData value as dcmjs gave it: one buffer (native) or one per frame or fragment (encapsulated). */
+function pixelParts(ds: NaturalDataset): Uint8Array[] {
   const pd = ds.PixelData;
-  const parts = (Array.isArray(pd) ? pd : [pd]).filter((p): p is ArrayBuffer => p instanceof ArrayBuffer);
-  if (parts.length === 0) throw new DicomDecodeError('MISSING_PIXEL_DATA', 'no native pixel data (7FE0,0010)');
-  if (parts.length === 1) return new Uint8Array(parts[0]);
-  const total = parts.reduce((n, p) => n + p.byteLength, 0);
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(new Uint8Array(p), at);
-    at += p.byteLength;
-  }
-  return out;
+  // dcmjs nests fragment lists when a frame spans several fragments.
+  const flat = (Array.isArray(pd) ? pd : [pd]).flatMap((p: unknown) => (Array.isArray(p) ? p : [p]));
+  const parts = flat.filter((p): p is ArrayBuffer => p instanceof ArrayBuffer).map((p) => new Uint8Array(p));
+  if (parts.length === 0) throw new DicomDecodeError('MISSING_PIXEL_DATA', 'no pixel data (7FE0,0010)');
+  return parts;
 }
+
 
 interface PixelFormat {
   rows: number;
@@ -195,11 +183,31 @@ function decodeFrames(bytes: Uint8Array, f: PixelFormat): Float32Array[] {
   return out;
 }
 
-/** Parses a DICOM Part 10 object and decodes its native greyscale pixel data into modality values. */
+/** Native pixel data checked against the file, into modality values per frame. */
+function nativeFrames(bytes: Uint8Array, ds: NaturalDataset, format: PixelFormat, ts: string): Float32Array[] {
+  const pixels = concatBytes(pixelParts(ds));
+  if (!pixelDataInsideFile(bytes, pixels.length, ts)) {
+    throw new DicomDecodeError('PIXEL_DATA_TRUNCATED', 'pixel data (7FE0,0010) runs past the end of the file');
+  }
+  return decodeFrames(pixels, format);
+}
+
+/** Encapsulated pixel data: each frame through its codec, then the same masking and rescale as native data. */
+function encapsulatedFrames(ds: NaturalDataset, format: PixelFormat, ts: string, photometric: string): Float32Array[] {
+  const frames = framesFromFragments(pixelParts(ds), format.frames, ts);
+  const one: PixelFormat = { ...format, frames: 1, bigEndian: false, swap8: false };
+  return frames.map((frame) => decodeFrames(decodeEncapsulatedFrame(ts, frame, { ...format, photometric }), one)[0]);
+}
+
+/**
+ * Parses a DICOM Part 10 object and decodes its greyscale pixel data (native, RLE or JPEG; compressed
+ * syntaxes need loadPixelCodecs() first) into modality values.
+ */
 export function decodeDicomImage(input: Uint8Array | ArrayBuffer): DicomImage {
   const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
   const ts = readTransferSyntax(bytes);
-  if (!NATIVE.has(ts)) throw new UnsupportedTransferSyntaxError(ts);
+  const native = NATIVE.has(ts);
+  if (!native && !isDecodableEncapsulated(ts)) throw new UnsupportedTransferSyntaxError(ts);
   let ds: NaturalDataset;
   try {
     const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
@@ -214,11 +222,8 @@ export function decodeDicomImage(input: Uint8Array | ArrayBuffer): DicomImage {
     throw new DicomDecodeError('UNSUPPORTED_PIXEL_FORMAT', `PhotometricInterpretation ${photometric.slice(0, 16)}: only MONOCHROME1/2 are supported`);
   }
   const format = pixelFormat(ds, ts);
-  const pixels = pixelBytes(ds);
-  if (!pixelDataInsideFile(bytes, pixels.length, ts)) {
-    throw new DicomDecodeError('PIXEL_DATA_TRUNCATED', 'pixel data (7FE0,0010) runs past the end of the file');
-  }
-  const frames = decodeFrames(pixels, format);
+  const frames = native ? nativeFrames(bytes, ds, format, ts) : encapsulatedFrames(ds, format, ts, photometric);
+  const voi = readVoi(ds);
   const ipp = nums(ds.ImagePositionPatient, 3);
   const spacing = nums(ds.PixelSpacing, 2) ?? nums(ds.ImagerPixelSpacing, 2);
   const iop = nums(ds.ImageOrientationPatient, 6);
@@ -234,8 +239,11 @@ export function decodeDicomImage(input: Uint8Array | ArrayBuffer): DicomImage {
     instanceNumber: num(ds.InstanceNumber),
     imagePositionPatient: ipp as DicomImage['imagePositionPatient'],
     imageOrientationPatient: iop as DicomImage['imageOrientationPatient'],
-    windowCenter: num(ds.WindowCenter),
-    windowWidth: num(ds.WindowWidth),
+    windowCenter: voi.window?.center,
+    windowWidth: voi.window?.width,
+    voiLutFunction: voi.lutFunction,
+    voiLut: voi.lut,
+    bodyPart: str(ds.BodyPartExamined)?.toUpperCase() || undefined,
     pixelSpacing: spacing && spacing.every((v) => v > 0) ? (spacing as [number, number]) : undefined,
     valueRange: valueRange(format),
   };

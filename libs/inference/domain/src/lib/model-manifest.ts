@@ -25,7 +25,11 @@ export const VoiLutSchema = z.object({
   fallback: z
     .enum(['min-max'])
     .default('min-max')
-    .describe('Used when the instance has no WindowCenter/WindowWidth: the frame minimum to maximum'),
+    .describe('Used when the instance has neither a window nor a VOI LUT Sequence: the frame minimum to maximum'),
+  prefer: z
+    .enum(['window', 'lut'])
+    .default('window')
+    .describe('When the instance has both a window (WindowCenter/Width) and a VOI LUT Sequence, which one is applied'),
 });
 
 export const PreprocessingSchema = z.object({

@@ -43,8 +43,9 @@ export function chestXrayVariant(opts: ChestXrayVariantOptions = {}): Buffer {
   ds._vrMap = { PixelData: 'OW' };
   if (opts.photometric === 'MONOCHROME1') {
     ds.PhotometricInterpretation = 'MONOCHROME1';
-    // The window must follow the inversion of the stored values.
-    ds.WindowCenter = 4095 - Number(ds.WindowCenter);
+    // The window must follow the inversion of the stored values; LINEAR centres the window at c - 0.5,
+    // so the mirror image of centre c is 4096 - c.
+    ds.WindowCenter = 4096 - Number(ds.WindowCenter);
   }
   return writePart10(ds);
 }

@@ -1,5 +1,6 @@
 import type { DicomImage } from './dicom-image';
 import type { Preprocessing } from './model-manifest';
+import { applyVoiLut, applyVoiWindow } from './voi-lut';
 
 /** Maps modality values linearly so [lower, upper] becomes [0, 1], clamping outside. */
 export function windowToUnit(values: Float32Array, lower: number, upper: number): Float32Array {
@@ -22,20 +23,31 @@ function minMax(values: Float32Array): [number, number] {
   return [lo, hi];
 }
 
-/** The [lower, upper] window the manifest asks for on this image. */
-export function intensityWindow(image: DicomImage, frame: Float32Array, spec: Preprocessing['intensity']): [number, number] {
+/** The linear [lower, upper] range of a fixed HU window, or of the min-max fallback of voi-lut. */
+export function intensityWindow(frame: Float32Array, spec: Preprocessing['intensity']): [number, number] {
   switch (spec.kind) {
     case 'hu-window':
       return [spec.center - spec.width / 2, spec.center + spec.width / 2];
     case 'voi-lut': {
-      if (image.windowCenter !== undefined && image.windowWidth !== undefined && image.windowWidth > 0) {
-        return [image.windowCenter - image.windowWidth / 2, image.windowCenter + image.windowWidth / 2];
-      }
       const [lo, hi] = minMax(frame);
       // A flat frame would divide by zero; any positive span maps it to 0.
       return [lo, hi > lo ? hi : lo + 1];
     }
   }
+}
+
+/**
+ * Modality values into 0..1 as the manifest asks: a fixed HU window, or the instance's VOI (its window
+ * with its VOILUTFunction, or its VOI LUT Sequence, per `prefer`), falling back to the frame's range.
+ */
+export function intensityToUnit(image: DicomImage, frame: Float32Array, spec: Preprocessing['intensity']): Float32Array {
+  if (spec.kind === 'voi-lut') {
+    const window = image.windowCenter !== undefined && image.windowWidth !== undefined ? { center: image.windowCenter, width: image.windowWidth } : undefined;
+    if (image.voiLut && (spec.prefer === 'lut' || !window)) return applyVoiLut(frame, image.voiLut);
+    if (window) return applyVoiWindow(frame, window, image.voiLutFunction);
+  }
+  const [lower, upper] = intensityWindow(frame, spec);
+  return windowToUnit(frame, lower, upper);
 }
 
 /**
@@ -68,8 +80,7 @@ export function resizeBilinear(src: Float32Array, rows: number, cols: number, ou
 /** One frame into a model input plane: window (HU or VOI), MONOCHROME1 inversion, resize, normalise. */
 export function preprocessFrame(image: DicomImage, frameIndex: number, spec: Preprocessing): Float32Array {
   const frame = image.frames[frameIndex];
-  const [lower, upper] = intensityWindow(image, frame, spec.intensity);
-  const unit = windowToUnit(frame, lower, upper);
+  const unit = intensityToUnit(image, frame, spec.intensity);
   if (spec.invertMonochrome1 && image.photometric === 'MONOCHROME1') {
     for (let i = 0; i < unit.length; i++) unit[i] = 1 - unit[i];
   }

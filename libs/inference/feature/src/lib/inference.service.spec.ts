@@ -13,7 +13,15 @@ import { MemorySource, studyEnvelope, type SeriesSpec } from './study-fixture.sp
 
 const CT = '1.2.840.10008.5.1.4.1.1.2';
 const DX = '1.2.840.10008.5.1.4.1.1.1.1';
-const RLE_FILE = join(__dirname, '../../../../../../shared/data/dicom/MR_small_RLE.dcm');
+
+/** A head CT slice transcoded to JPEG 2000 Lossless by dcmjs-codecs: a syntax the pipeline refuses. */
+function jpeg2000Slice(): Buffer {
+  const { Transcoder, constants } = require('dcmjs-codecs') as typeof import('dcmjs-codecs');
+  const [file] = generateHeadCtStudy({ haemorrhage: false, slices: 1 }).files;
+  const t = new Transcoder(file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength) as ArrayBuffer);
+  t.transcode(constants.TransferSyntax.Jpeg2000Lossless);
+  return Buffer.from(t.getDicomPart10());
+}
 
 const headSeries = (haemorrhage: boolean): SeriesSpec => ({
   modality: 'CT',
@@ -98,12 +106,12 @@ describe('InferenceService', () => {
 
   it('reports an unsupported transfer syntax as a failed run naming the UID, and publishes', async () => {
     const env = studyEnvelope(source, [
-      { modality: 'CT', bodyPart: 'HEAD', sopClassUid: CT, files: [readFileSync(RLE_FILE)], transferSyntaxUid: '1.2.840.10008.1.2.5' },
+      { modality: 'CT', bodyPart: 'HEAD', sopClassUid: CT, files: [jpeg2000Slice()], transferSyntaxUid: '1.2.840.10008.1.2.4.90' },
     ]);
     const out = await service.handleStudyReceived(env);
     expect(out.payload.runs).toHaveLength(1);
     expect(out.payload.runs[0]).toMatchObject({ modelId: 'head-ct-hyperdensity', status: 'failed', findings: [] });
-    expect(out.payload.runs[0].error).toMatch(/UnsupportedTransferSyntaxError: .*1\.2\.840\.10008\.1\.2\.5/);
+    expect(out.payload.runs[0].error).toMatch(/UnsupportedTransferSyntaxError: .*1\.2\.840\.10008\.1\.2\.4\.90/);
     expect(publisher.published).toHaveLength(1);
   });
 
@@ -129,7 +137,7 @@ describe('InferenceService', () => {
 
   it('never writes patient data to the log', async () => {
     await service.handleStudyReceived(studyEnvelope(source, [headSeries(true)]));
-    await service.runStudy(studyEnvelope(source, [{ modality: 'CT', bodyPart: 'HEAD', sopClassUid: CT, files: [readFileSync(RLE_FILE)] }]).payload);
+    await service.runStudy(studyEnvelope(source, [{ modality: 'CT', bodyPart: 'HEAD', sopClassUid: CT, files: [jpeg2000Slice()] }]).payload);
     const log = lines.join('');
     expect(log).toContain('model run succeeded');
     for (const phi of ['DEMO^HEAD', 'DEMO-0001', '1958', 'ACC0001']) expect(log).not.toContain(phi);

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { parseModelManifest, type ModelManifest } from '@triage/inference-domain';
+import { loadPixelCodecs, parseModelManifest, type ModelManifest } from '@triage/inference-domain';
 import { HealthRegistry, ROOT_LOGGER } from '@triage/nest-platform';
 import type { Logger } from '@triage/observability';
 import { createHash } from 'node:crypto';
@@ -63,6 +63,8 @@ export class ModelRegistry implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     this.health.register('models', () => this.checkReady());
+    // The RLE/JPEG decoders (WebAssembly) load once, before the first study arrives.
+    await loadPixelCodecs();
     await this.load();
     if (this.options.reload) {
       const dirs = [this.options.manifestsDir, this.options.modelsDir];
