@@ -58,17 +58,25 @@ export const OutputLabelSchema = z.object({
 });
 export type OutputLabel = z.infer<typeof OutputLabelSchema>;
 
+const CanaryPercentSchema = z
+  .number()
+  .min(0)
+  .max(100)
+  .describe('Share of studies (by a stable hash of the StudyInstanceUID) that run an active model as active; the rest run in shadow');
+
+export const SiteRolloutSchema = z.object({
+  mode: ModelRunModeSchema.optional().describe("This site's mode; absent = the manifest's"),
+  canaryPercent: CanaryPercentSchema.optional().describe("This site's canary share; absent = the model's"),
+});
+
 export const RolloutSchema = z
   .object({
-    siteModes: z.record(z.string().min(1).max(64), ModelRunModeSchema).default({}).describe('Per-site override of mode'),
-    canaryPercent: z
-      .number()
-      .min(0)
-      .max(100)
-      .optional()
-      .describe('Share of studies (by a stable hash of the StudyInstanceUID) that run the model in its mode; the rest run in shadow'),
+    siteModes: z.record(z.string().min(1).max(64), ModelRunModeSchema).default({}).describe('Per-site override of mode (shorthand of sites.<site>.mode)'),
+    sites: z.record(z.string().min(1).max(64), SiteRolloutSchema).default({}).describe('Per-site mode and canary share'),
+    canaryPercent: CanaryPercentSchema.optional(),
   })
-  .describe('Staged roll-out; the fields the fuller registry adds, accepted now so manifests stay valid');
+  .describe('Staged roll-out per model and site; read again when the manifest changes (no restart)');
+export type Rollout = z.infer<typeof RolloutSchema>;
 
 export const ModelManifestSchema = z.object({
   manifestVersion: z.literal(1).default(1),
@@ -131,21 +139,37 @@ export function parseModelManifest(json: unknown): ModelManifest {
   return m;
 }
 
-/** FNV-1a of a string into 0..99: the same study always falls in the same canary bucket. */
-function canaryBucket(key: string): number {
+/**
+ * FNV-1a of the StudyInstanceUID into 0..99. The same study always falls in the same bucket, and a study
+ * in an N % canary stays in it when the share is raised (bucket < N).
+ */
+export function canaryBucket(studyInstanceUid: string): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
+  for (let i = 0; i < studyInstanceUid.length; i++) {
+    h ^= studyInstanceUid.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h % 100;
 }
 
-/** The mode a model runs in for one study: site override, then canary share (outside it: shadow). */
+/** Every mode the model may run in at some site: decides whether its weights are loaded at all. */
+export function modesInUse(manifest: ModelManifest): ModelRunMode[] {
+  const r = manifest.rollout;
+  const siteModes = r ? [...Object.values(r.siteModes), ...Object.values(r.sites).flatMap((s) => (s.mode ? [s.mode] : []))] : [];
+  return [...new Set([manifest.mode, ...siteModes])];
+}
+
+/**
+ * The mode a model runs in for one study: the site's mode (sites.<site>.mode, else siteModes.<site>,
+ * else the manifest's), then the canary share (the site's, else the model's): an active model outside
+ * its canary runs in shadow.
+ */
 export function effectiveMode(manifest: ModelManifest, study: { studyInstanceUid: string; site?: string }): ModelRunMode {
-  const siteMode = study.site ? manifest.rollout?.siteModes[study.site] : undefined;
-  const mode = siteMode ?? manifest.mode;
-  const canary = manifest.rollout?.canaryPercent;
+  const r = manifest.rollout;
+  const site = study.site && r ? r.sites[study.site] : undefined;
+  const siteMode = study.site && r ? r.siteModes[study.site] : undefined;
+  const mode = site?.mode ?? siteMode ?? manifest.mode;
+  const canary = site?.canaryPercent ?? r?.canaryPercent;
   if (mode === 'active' && canary !== undefined && canaryBucket(study.studyInstanceUid) >= canary) return 'shadow';
   return mode;
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { loadPixelCodecs, parseModelManifest, type ModelManifest } from '@triage/inference-domain';
+import { loadPixelCodecs, modesInUse, parseModelManifest, type ModelManifest } from '@triage/inference-domain';
 import { HealthRegistry, ROOT_LOGGER } from '@triage/nest-platform';
 import type { Logger } from '@triage/observability';
 import { createHash } from 'node:crypto';
@@ -161,8 +161,7 @@ export class ModelRegistry implements OnModuleInit, OnModuleDestroy {
 
   private async loadModel(manifest: ModelManifest): Promise<RegisteredModel> {
     const ref = { modelId: manifest.id, modelVersion: manifest.version };
-    const siteEnabled = Object.values(manifest.rollout?.siteModes ?? {}).some((m) => m !== 'off');
-    if (manifest.mode === 'off' && !siteEnabled) {
+    if (modesInUse(manifest).every((m) => m === 'off')) {
       this.logger.info(ref, 'model is off; not loaded');
       return { manifest, status: 'off' };
     }
