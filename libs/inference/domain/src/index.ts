@@ -9,3 +9,5 @@ export * from './lib/findings';
 export * from './lib/applicability';
 export * from './lib/phantoms';
 export * from './lib/image-quality';
+export * from './lib/model-outputs';
+export * from './lib/body-part';

@@ -34,6 +34,8 @@ export interface DicomImage {
   voiLut?: VoiLut;
   /** BodyPartExamined (0018,0015) of the instance, upper case. */
   bodyPart?: string;
+  /** RequestedProcedureDescription (0032,1060): the order as the modality worklist gave it. */
+  requestedProcedureDescription?: string;
   /** Row and column spacing in mm: PixelSpacing, else ImagerPixelSpacing (projection radiography). */
   pixelSpacing?: [number, number];
   /** The modality values BitsStored can represent (after rescale), for exposure checks. */
@@ -244,6 +246,7 @@ export function decodeDicomImage(input: Uint8Array | ArrayBuffer): DicomImage {
     voiLutFunction: voi.lutFunction,
     voiLut: voi.lut,
     bodyPart: str(ds.BodyPartExamined)?.toUpperCase() || undefined,
+    requestedProcedureDescription: str(ds.RequestedProcedureDescription) || undefined,
     pixelSpacing: spacing && spacing.every((v) => v > 0) ? (spacing as [number, number]) : undefined,
     valueRange: valueRange(format),
   };

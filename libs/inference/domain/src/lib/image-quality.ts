@@ -11,13 +11,14 @@ import type { ModelManifest } from './model-manifest';
 /** Code system of the mesh's own quality codes (no RadElement, SNOMED CT or LOINC code fits them). */
 export const QUALITY_CODE_SYSTEM = 'urn:triage-mesh:image-quality';
 
-export type QualityIssue = 'exposure-nearly-blank' | 'exposure-saturated' | 'pixel-spacing-missing' | 'series-incomplete';
+export type QualityIssue = 'exposure-nearly-blank' | 'exposure-saturated' | 'pixel-spacing-missing' | 'series-incomplete' | 'body-part-mismatch';
 
 const DISPLAY: Record<QualityIssue, string> = {
   'exposure-nearly-blank': 'Image nearly blank (no usable contrast)',
   'exposure-saturated': 'Exposure saturated (large area clipped at the detector range)',
   'pixel-spacing-missing': 'Pixel spacing missing (no measurements possible)',
   'series-incomplete': 'Series incomplete (fewer instances than the model needs)',
+  'body-part-mismatch': 'Body part examined does not match the order',
 };
 
 /** Modalities where exposure means an X-ray projection and clipping at the detector range is a fault. */

@@ -58,6 +58,24 @@ export const OutputLabelSchema = z.object({
 });
 export type OutputLabel = z.infer<typeof OutputLabelSchema>;
 
+export const HeatmapOutputSchema = z
+  .object({
+    tensor: z.string().min(1).describe('Output tensor [1, 1, H, W] or [1, H, W], values 0..1 (clamped)'),
+    label: z.string().min(1).max(64).describe('The output label it explains; stored for positive findings of that label'),
+  })
+  .describe('Where the model looked: stored as a PNG and referenced from the finding');
+
+export const MeasurementOutputSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'name: lower-case letters, digits and dashes'),
+    tensor: z.string().min(1),
+    index: z.number().int().nonnegative().default(0).describe('Position in the tensor (flattened)'),
+    code: CodingSchema.describe('What is measured: RadElement, SNOMED CT or LOINC where one exists'),
+    unit: z.string().min(1).max(32).describe('UCUM unit code of the value (1 for a ratio)'),
+  })
+  .describe('A quantity the model outputs, aggregated over slices like the probabilities');
+export type MeasurementOutput = z.infer<typeof MeasurementOutputSchema>;
+
 const CanaryPercentSchema = z
   .number()
   .min(0)
@@ -107,6 +125,8 @@ export const ModelManifestSchema = z.object({
     tensor: z.string().min(1),
     activation: z.enum(['sigmoid', 'softmax', 'none']),
     labels: z.array(OutputLabelSchema).min(1),
+    heatmap: HeatmapOutputSchema.optional(),
+    measurements: z.array(MeasurementOutputSchema).max(16).default([]),
   }),
   mode: ModelRunModeSchema,
   rollout: RolloutSchema.optional(),
@@ -136,7 +156,20 @@ export function parseModelManifest(json: unknown): ModelManifest {
   }
   const indexes = new Set(m.output.labels.map((l) => l.index));
   if (indexes.size !== m.output.labels.length) throw new ManifestInvalidError('model manifest invalid: two labels share an output index');
+  const heatmap = m.output.heatmap;
+  if (heatmap && !m.output.labels.some((l) => l.label === heatmap.label)) {
+    throw new ManifestInvalidError(`model manifest invalid: output.heatmap.label ${heatmap.label} is not one of output.labels`);
+  }
+  if (new Set(m.output.measurements.map((x) => x.name)).size !== m.output.measurements.length) {
+    throw new ManifestInvalidError('model manifest invalid: two measurements share a name');
+  }
   return m;
+}
+
+/** Every output tensor a run must fetch: the probabilities, the heatmap and the measurements. */
+export function outputTensors(manifest: ModelManifest): string[] {
+  const o = manifest.output;
+  return [...new Set([o.tensor, ...(o.heatmap ? [o.heatmap.tensor] : []), ...o.measurements.map((x) => x.tensor)])];
 }
 
 /**

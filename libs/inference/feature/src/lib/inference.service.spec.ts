@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InferenceException } from './inference.exception';
 import { InferenceService } from './inference.service';
-import { capturingLogger, modelFixture, RecordingPublisher } from './model-fixture.spec-helper';
+import { capturingLogger, modelFixture, RecordingPublisher, testHeatmaps } from './model-fixture.spec-helper';
 import { ModelRegistry } from './model-registry.service';
 import { MemorySource, studyEnvelope, type SeriesSpec } from './study-fixture.spec-helper';
 
@@ -47,7 +47,7 @@ describe('InferenceService', () => {
     await registry.onModuleInit();
     publisher = new RecordingPublisher();
     source = new MemorySource();
-    service = new InferenceService(registry, source, publisher.asPublisher(), fixture.options, captured.logger);
+    service = new InferenceService(registry, source, publisher.asPublisher(), fixture.options, captured.logger, testHeatmaps(fixture.options));
   });
   afterEach(async () => {
     await registry.onModuleDestroy();
@@ -65,7 +65,7 @@ describe('InferenceService', () => {
     expect(out.payload.runs).toHaveLength(1);
     const [run] = out.payload.runs;
     const manifest = JSON.parse(readFileSync(join(fixture.options.manifestsDir, 'head-ct-hyperdensity.json'), 'utf8')) as { sha256: string };
-    expect(run).toMatchObject({ modelId: 'head-ct-hyperdensity', modelVersion: '1.0.0', modelSha256: manifest.sha256, mode: 'active', status: 'succeeded' });
+    expect(run).toMatchObject({ modelId: 'head-ct-hyperdensity', modelVersion: '1.1.0', modelSha256: manifest.sha256, mode: 'active', status: 'succeeded' });
     expect(run.latencyMs).toBeGreaterThan(0);
     expect(run.findings).toHaveLength(1);
     expect(run.findings[0]).toMatchObject({ label: 'intracranial-hemorrhage', positive: true, critical: true, threshold: 0.5 });

@@ -67,7 +67,7 @@ describe('ModelRegistry: manifests reload without a restart', () => {
     await r.reload();
     expect(find(r, 'cxr-reference')!.session).not.toBe(session);
     expect(release).not.toHaveBeenCalled();
-    finish({ probability: { data: new Float32Array([0.25]) } } as unknown as Awaited<ReturnType<typeof session.run>>);
+    finish({ probability: { data: new Float32Array([0.25]), dims: [1, 1] }, ctr: { data: new Float32Array([0.4]), dims: [1, 1] } } as unknown as Awaited<ReturnType<typeof session.run>>);
     expect(Array.from(await running)).toEqual([0.25]);
     expect(release).toHaveBeenCalledTimes(1);
   });
@@ -83,11 +83,11 @@ describe('ModelRegistry: manifests reload without a restart', () => {
     const report = await health.run();
     expect(report.checks.models.status).not.toBe('ok');
     expect(report.checks.models.error).toMatch(/cxr-reference.json rejected/);
-    expect(lines.some((l) => l.includes('model manifest rejected') && l.includes('cxr-reference@1.0.0'))).toBe(true);
+    expect(lines.some((l) => l.includes('model manifest rejected') && l.includes('cxr-reference@1.1.0'))).toBe(true);
     // Fixed again: health recovers.
-    writeFileSync(manifestPath('cxr-reference'), JSON.stringify({ ...readManifestFromFixtureSource(), version: '1.0.1' }));
+    writeFileSync(manifestPath('cxr-reference'), JSON.stringify({ ...readManifestFromFixtureSource(), version: '1.1.1' }));
     await r.reload();
-    expect(find(r, 'cxr-reference')!.manifest.version).toBe('1.0.1');
+    expect(find(r, 'cxr-reference')!.manifest.version).toBe('1.1.1');
     expect((await health.run()).checks.models.status).toBe('ok');
   });
 
@@ -99,11 +99,11 @@ describe('ModelRegistry: manifests reload without a restart', () => {
     const { registry: r, health } = await start();
     const head = find(r, 'head-ct-hyperdensity')!;
     const m = readManifest('head-ct-hyperdensity');
-    writeFileSync(manifestPath('head-ct-hyperdensity'), JSON.stringify({ ...m, version: '1.1.0', sha256: 'a'.repeat(64) }));
+    writeFileSync(manifestPath('head-ct-hyperdensity'), JSON.stringify({ ...m, version: '1.2.0', sha256: 'a'.repeat(64) }));
     await r.reload();
     expect(find(r, 'head-ct-hyperdensity')).toBe(head);
-    expect(head.manifest.version).toBe('1.0.0');
-    expect((await health.run()).checks.models.error).toMatch(/head-ct-hyperdensity@1.0.0 keeps serving; head-ct-hyperdensity@1.1.0 refused \(sha256/);
+    expect(head.manifest.version).toBe('1.1.0');
+    expect((await health.run()).checks.models.error).toMatch(/head-ct-hyperdensity@1.1.0 keeps serving; head-ct-hyperdensity@1.2.0 refused \(sha256/);
   });
 
   it('drops a model whose manifest is removed', async () => {

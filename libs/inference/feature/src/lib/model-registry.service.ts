@@ -1,12 +1,12 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { loadPixelCodecs, modesInUse, parseModelManifest, type ModelManifest } from '@triage/inference-domain';
+import { loadPixelCodecs, modesInUse, outputTensors, parseModelManifest, type ModelManifest } from '@triage/inference-domain';
 import { HealthRegistry, ROOT_LOGGER } from '@triage/nest-platform';
 import type { Logger } from '@triage/observability';
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { Semaphore } from './concurrency';
+import { QueueFullError, Semaphore } from './concurrency';
 import { InferenceException } from './inference.exception';
 import { DirectoryWatcher } from './manifest-watcher';
 import { INFERENCE_OPTIONS, type InferenceOptions } from './inference.options';
@@ -18,6 +18,9 @@ export interface RegisteredModel {
   reason?: string;
   session?: InferenceSession;
 }
+
+/** The float32 output tensors of one run, by name. */
+export type ModelOutputs = Record<string, { data: Float32Array; dims: readonly number[] }>;
 
 /** A manifest file whose current content is not in use (invalid, or its model refused while an older one serves). */
 export interface RejectedManifest {
@@ -58,7 +61,7 @@ export class ModelRegistry implements OnModuleInit, OnModuleDestroy {
     private readonly health: HealthRegistry,
   ) {
     this.logger = logger.child({ component: 'model-registry' });
-    this.gate = new Semaphore(options.maxConcurrentRuns);
+    this.gate = new Semaphore(options.maxConcurrentRuns, options.queueLimit);
   }
 
   async onModuleInit(): Promise<void> {
@@ -185,9 +188,9 @@ export class ModelRegistry implements OnModuleInit, OnModuleDestroy {
         graphOptimizationLevel: 'all',
       });
       const missing = [
-        session.inputNames.includes(manifest.input.name) ? undefined : manifest.input.name,
-        session.outputNames.includes(manifest.output.tensor) ? undefined : manifest.output.tensor,
-      ].filter((n): n is string => n !== undefined);
+        ...(session.inputNames.includes(manifest.input.name) ? [] : [manifest.input.name]),
+        ...outputTensors(manifest).filter((t) => !session.outputNames.includes(t)),
+      ];
       if (missing.length) {
         await session.release();
         return this.refuse(manifest, `model has no tensor named ${missing.join(', ')}`);
@@ -223,25 +226,39 @@ export class ModelRegistry implements OnModuleInit, OnModuleDestroy {
     if (problems.length) throw new Error(problems.join('; '));
   }
 
-  /** Runs one input plane through a ready model (bounded concurrency); returns the output tensor values. */
+  /** Runs one input plane through a ready model (bounded concurrency); returns the main output tensor's values. */
   async run(model: RegisteredModel, plane: Float32Array): Promise<Float32Array> {
+    return (await this.runOutputs(model, plane))[model.manifest.output.tensor].data;
+  }
+
+  /** Runs one input plane and returns every output the manifest names (probabilities, heatmap, measurements). */
+  async runOutputs(model: RegisteredModel, plane: Float32Array): Promise<ModelOutputs> {
     const { manifest, session } = model;
     if (model.status !== 'ready' || !session) {
       throw new InferenceException('MODEL_UNAVAILABLE', `model ${manifest.id}@${manifest.version} is not loaded: ${model.reason ?? model.status}`);
     }
     const shape = manifest.input.shape;
+    const names = outputTensors(manifest);
     this.inFlight.set(session, (this.inFlight.get(session) ?? 0) + 1);
     let result: InferenceSession.OnnxValueMapType;
     try {
-      result = await this.gate.use(() => session.run({ [manifest.input.name]: new Tensor('float32', plane, shape) }));
+      result = await this.gate.use(() => session.run({ [manifest.input.name]: new Tensor('float32', plane, shape) }, names));
+    } catch (err) {
+      // Too much waiting already: give the study back to the transport, which retries it later.
+      if (err instanceof QueueFullError) throw new InferenceException('OVERLOADED', `model executions queue full (${err.waiting} waiting)`, true);
+      throw err;
     } finally {
       this.settle(session);
     }
-    const out = result[manifest.output.tensor];
-    if (!out || !(out.data instanceof Float32Array)) {
-      throw new InferenceException('MODEL_OUTPUT_INVALID', `model ${manifest.id} gave no float32 tensor ${manifest.output.tensor}`);
+    const out: ModelOutputs = {};
+    for (const name of names) {
+      const t = result[name];
+      if (!t || !(t.data instanceof Float32Array)) {
+        throw new InferenceException('MODEL_OUTPUT_INVALID', `model ${manifest.id} gave no float32 tensor ${name}`);
+      }
+      out[name] = { data: t.data, dims: t.dims };
     }
-    return out.data;
+    return out;
   }
 
   private settle(session: InferenceSession): void {
