@@ -156,6 +156,21 @@ function pixelDataInsideFile(bytes: Uint8Array, length: number, ts: string): boo
   return false;
 }
 
+/** Typed arrays use the host's byte order; the 16-bit view is only a shortcut where that is little endian. */
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * A typed-array view of the samples when no masking, shifting or byte swapping is needed (BitsStored =
+ * BitsAllocated, little endian, 16-bit data aligned); otherwise undefined.
+ */
+function fastView(bytes: Uint8Array, f: PixelFormat): Uint8Array | Int8Array | Uint16Array | Int16Array | undefined {
+  if (f.bitsStored !== f.bitsAllocated || f.swap8) return undefined;
+  const count = f.rows * f.columns * f.frames;
+  if (f.bitsAllocated === 8) return f.signed ? new Int8Array(bytes.buffer, bytes.byteOffset, count) : bytes.subarray(0, count);
+  if (f.bigEndian || !HOST_LITTLE_ENDIAN || bytes.byteOffset % 2 !== 0) return undefined;
+  return f.signed ? new Int16Array(bytes.buffer, bytes.byteOffset, count) : new Uint16Array(bytes.buffer, bytes.byteOffset, count);
+}
+
 /** Native pixel data into modality values per frame (stored bits masked, sign-extended, rescaled). */
 function decodeFrames(bytes: Uint8Array, f: PixelFormat): Float32Array[] {
   const perFrame = f.rows * f.columns;
@@ -167,18 +182,39 @@ function decodeFrames(bytes: Uint8Array, f: PixelFormat): Float32Array[] {
   const shift = f.highBit + 1 - f.bitsStored;
   const mask = 2 ** f.bitsStored - 1;
   const signBit = 2 ** (f.bitsStored - 1);
+  const wrap = 2 * signBit;
+  const { slope, intercept, signed, swap8 } = f;
+  const little = !f.bigEndian;
+  const wide = f.bitsAllocated === 16;
   const out: Float32Array[] = [];
+  const fast = fastView(bytes, f);
+  if (fast) {
+    // Every stored bit is a value bit: the engine converts the samples (Float32Array.set), then rescale.
+    for (let fr = 0; fr < f.frames; fr++) {
+      const frame = new Float32Array(perFrame);
+      frame.set(fast.subarray(fr * perFrame, (fr + 1) * perFrame));
+      if (slope !== 1 || intercept !== 0) for (let i = 0; i < perFrame; i++) frame[i] = frame[i] * slope + intercept;
+      out.push(frame);
+    }
+    return out;
+  }
+  // Locals and one loop per sample width: this loop runs once per pixel of every frame.
   for (let fr = 0; fr < f.frames; fr++) {
     const frame = new Float32Array(perFrame);
     const base = fr * perFrame;
-    for (let i = 0; i < perFrame; i++) {
-      const at = base + i;
-      let raw: number;
-      if (f.bitsAllocated === 16) raw = view.getUint16(at * 2, !f.bigEndian);
-      else raw = bytes[f.swap8 ? at ^ 1 : at];
-      let v = (raw >>> shift) & mask;
-      if (f.signed && v >= signBit) v -= 2 * signBit;
-      frame[i] = v * f.slope + f.intercept;
+    if (wide) {
+      for (let i = 0; i < perFrame; i++) {
+        let v = (view.getUint16((base + i) * 2, little) >>> shift) & mask;
+        if (signed && v >= signBit) v -= wrap;
+        frame[i] = v * slope + intercept;
+      }
+    } else {
+      for (let i = 0; i < perFrame; i++) {
+        const at = base + i;
+        let v = (bytes[swap8 ? at ^ 1 : at] >>> shift) & mask;
+        if (signed && v >= signBit) v -= wrap;
+        frame[i] = v * slope + intercept;
+      }
     }
     out.push(frame);
   }

@@ -47,11 +47,38 @@ export interface FrameExposure {
 function frameRange(frame: Float32Array): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
-  for (const v of frame) {
+  for (let i = 0; i < frame.length; i++) {
+    const v = frame[i];
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
   return [lo, hi];
+}
+
+/** The k-th smallest value (0-based), by quickselect in place: O(n), where a sort of a CT slice is the hot spot. */
+export function nthSmallest(values: Float32Array, k: number): number {
+  let lo = 0;
+  let hi = values.length - 1;
+  while (lo < hi) {
+    const pivot = values[(lo + hi) >> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i] < pivot) i++;
+      while (values[j] > pivot) j--;
+      if (i <= j) {
+        const t = values[i];
+        values[i] = values[j];
+        values[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return values[k];
+  }
+  return values[k];
 }
 
 /** Measures one frame against a value range (the stored range; the frame's own range when unknown). */
@@ -59,12 +86,13 @@ export function measureExposure(frame: Float32Array, range: readonly [number, nu
   if (frame.length === 0) return { nearMedian: 1, atEnds: 0 };
   const [lo, hi] = range ?? frameRange(frame);
   const width = Math.max(hi - lo, Number.EPSILON);
-  const median = Float32Array.from(frame).sort()[frame.length >> 1];
+  const median = nthSmallest(Float32Array.from(frame), frame.length >> 1);
   const band = t.blankBand * width;
   const edge = t.saturatedBand * width;
   let near = 0;
   let ends = 0;
-  for (const v of frame) {
+  for (let i = 0; i < frame.length; i++) {
+    const v = frame[i];
     if (Math.abs(v - median) <= band) near++;
     if (v <= lo + edge || v >= hi - edge) ends++;
   }
@@ -89,15 +117,22 @@ export function qualityFinding(issue: QualityIssue): Finding {
  * projection image with a known stored range is (a CT's air and bone are not exposure faults, so CT is checked for blank only).
  */
 export function exposureFindings(images: readonly DicomImage[], t: ExposureThresholds = DEFAULT_EXPOSURE_THRESHOLDS): Finding[] {
-  const frames = images.flatMap((image) => image.frames.map((frame) => ({ image, m: measureExposure(frame, image.valueRange, t) })));
+  const frames = images.flatMap((image) => image.frames.map((frame) => ({ image, frame })));
   if (frames.length === 0) return [];
+  // Each frame is measured at most once, and only as far as the answer needs: the blank check stops at
+  // the first frame that is not blank, the saturation check looks at projection images only.
+  const measured = new Map<Float32Array, FrameExposure>();
+  const measure = (f: (typeof frames)[number]) => {
+    let m = measured.get(f.frame);
+    if (!m) measured.set(f.frame, (m = measureExposure(f.frame, f.image.valueRange, t)));
+    return m;
+  };
   const out: Finding[] = [];
-  if (frames.every((f) => f.m.nearMedian >= t.blankFraction)) out.push(qualityFinding('exposure-nearly-blank'));
+  if (frames.every((f) => measure(f).nearMedian >= t.blankFraction)) out.push(qualityFinding('exposure-nearly-blank'));
   // Clipping needs the stored range: a frame always touches the ends of its own range.
-  const clipped = (f: (typeof frames)[number]) => f.image.valueRange !== undefined && f.m.atEnds >= t.saturatedFraction;
-  if (frames.some((f) => PROJECTION_MODALITIES.has((f.image.modality ?? '').toUpperCase()) && clipped(f))) {
-    out.push(qualityFinding('exposure-saturated'));
-  }
+  const clipped = (f: (typeof frames)[number]) =>
+    PROJECTION_MODALITIES.has((f.image.modality ?? '').toUpperCase()) && f.image.valueRange !== undefined && measure(f).atEnds >= t.saturatedFraction;
+  if (frames.some(clipped)) out.push(qualityFinding('exposure-saturated'));
   return out;
 }
 

@@ -1,22 +1,28 @@
 import type { DicomImage } from './dicom-image';
 import type { Preprocessing } from './model-manifest';
-import { applyVoiLut, applyVoiWindow } from './voi-lut';
+import { applyVoiLut, applyVoiWindow, voiLutFunction, voiWindowFunction } from './voi-lut';
 
 /** Maps modality values linearly so [lower, upper] becomes [0, 1], clamping outside. */
 export function windowToUnit(values: Float32Array, lower: number, upper: number): Float32Array {
   const out = new Float32Array(values.length);
-  const span = upper - lower;
-  for (let i = 0; i < values.length; i++) {
-    const v = (values[i] - lower) / span;
-    out[i] = v < 0 ? 0 : v > 1 ? 1 : v;
-  }
+  const f = linearWindow(lower, upper);
+  for (let i = 0; i < values.length; i++) out[i] = f(values[i]);
   return out;
+}
+
+function linearWindow(lower: number, upper: number): (x: number) => number {
+  const span = upper - lower;
+  return (x) => {
+    const v = (x - lower) / span;
+    return v < 0 ? 0 : v > 1 ? 1 : v;
+  };
 }
 
 function minMax(values: Float32Array): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
@@ -36,13 +42,30 @@ export function intensityWindow(frame: Float32Array, spec: Preprocessing['intens
   }
 }
 
+/** The instance's window, when it has a usable one. */
+function instanceWindow(image: DicomImage) {
+  return image.windowCenter !== undefined && image.windowWidth !== undefined ? { center: image.windowCenter, width: image.windowWidth } : undefined;
+}
+
 /**
- * Modality values into 0..1 as the manifest asks: a fixed HU window, or the instance's VOI (its window
- * with its VOILUTFunction, or its VOI LUT Sequence, per `prefer`), falling back to the frame's range.
+ * The intensity step as a function of one modality value into 0..1: a fixed HU window, or the
+ * instance's VOI (its window with its VOILUTFunction, or its VOI LUT Sequence, per `prefer`), falling
+ * back to the frame's range.
  */
+export function intensityFunction(image: DicomImage, frame: Float32Array, spec: Preprocessing['intensity']): (x: number) => number {
+  if (spec.kind === 'voi-lut') {
+    const window = instanceWindow(image);
+    if (image.voiLut && (spec.prefer === 'lut' || !window)) return voiLutFunction(image.voiLut);
+    if (window) return voiWindowFunction(window, image.voiLutFunction);
+  }
+  const [lower, upper] = intensityWindow(frame, spec);
+  return linearWindow(lower, upper);
+}
+
+/** The intensity step applied to a whole frame (see intensityFunction). */
 export function intensityToUnit(image: DicomImage, frame: Float32Array, spec: Preprocessing['intensity']): Float32Array {
   if (spec.kind === 'voi-lut') {
-    const window = image.windowCenter !== undefined && image.windowWidth !== undefined ? { center: image.windowCenter, width: image.windowWidth } : undefined;
+    const window = instanceWindow(image);
     if (image.voiLut && (spec.prefer === 'lut' || !window)) return applyVoiLut(frame, image.voiLut);
     if (window) return applyVoiWindow(frame, window, image.voiLutFunction);
   }
@@ -52,11 +75,22 @@ export function intensityToUnit(image: DicomImage, frame: Float32Array, spec: Pr
 
 /**
  * Bilinear resize of a row-major image with half-pixel centres (the convention of OpenCV and ONNX
- * Resize); resizing to the same size returns the same values.
+ * Resize); resizing to the same size returns the same values. `map` is applied to each source value
+ * before it is interpolated, which is the same as mapping the whole image first, without the copy.
  */
-export function resizeBilinear(src: Float32Array, rows: number, cols: number, outRows: number, outCols: number): Float32Array {
-  if (rows === outRows && cols === outCols) return Float32Array.from(src);
+export function resizeBilinear(
+  src: Float32Array,
+  rows: number,
+  cols: number,
+  outRows: number,
+  outCols: number,
+  map: (x: number) => number = (x) => x,
+): Float32Array {
   const out = new Float32Array(outRows * outCols);
+  if (rows === outRows && cols === outCols) {
+    for (let i = 0; i < out.length; i++) out[i] = map(src[i]);
+    return out;
+  }
   const sy = rows / outRows;
   const sx = cols / outCols;
   for (let y = 0; y < outRows; y++) {
@@ -69,25 +103,26 @@ export function resizeBilinear(src: Float32Array, rows: number, cols: number, ou
       const x0 = Math.floor(fx);
       const x1 = Math.min(x0 + 1, cols - 1);
       const wx = fx - x0;
-      const top = src[y0 * cols + x0] * (1 - wx) + src[y0 * cols + x1] * wx;
-      const bottom = src[y1 * cols + x0] * (1 - wx) + src[y1 * cols + x1] * wx;
+      const top = map(src[y0 * cols + x0]) * (1 - wx) + map(src[y0 * cols + x1]) * wx;
+      const bottom = map(src[y1 * cols + x0]) * (1 - wx) + map(src[y1 * cols + x1]) * wx;
       out[y * outCols + x] = top * (1 - wy) + bottom * wy;
     }
   }
   return out;
 }
 
-/** One frame into a model input plane: window (HU or VOI), MONOCHROME1 inversion, resize, normalise. */
+/**
+ * One frame into a model input plane: window (HU or VOI), MONOCHROME1 inversion, resize, normalise.
+ * The point operations (window, inversion, normalisation) run on the samples the resize reads, so a
+ * 1024x1024 radiograph costs a pass for its range (min-max fallback only) and 4 lookups per output pixel.
+ */
 export function preprocessFrame(image: DicomImage, frameIndex: number, spec: Preprocessing): Float32Array {
   const frame = image.frames[frameIndex];
-  const unit = intensityToUnit(image, frame, spec.intensity);
-  if (spec.invertMonochrome1 && image.photometric === 'MONOCHROME1') {
-    for (let i = 0; i < unit.length; i++) unit[i] = 1 - unit[i];
-  }
-  const resized = resizeBilinear(unit, image.rows, image.columns, spec.resize.height, spec.resize.width);
+  const unit = intensityFunction(image, frame, spec.intensity);
+  const invert = spec.invertMonochrome1 && image.photometric === 'MONOCHROME1';
   const { min, max } = spec.normalise;
-  if (min !== 0 || max !== 1) {
-    for (let i = 0; i < resized.length; i++) resized[i] = min + resized[i] * (max - min);
-  }
-  return resized;
+  const span = max - min;
+  // Inversion and normalisation are affine, so applying them per sample before interpolating is exact.
+  const map = invert ? (x: number) => min + (1 - unit(x)) * span : min === 0 && max === 1 ? unit : (x: number) => min + unit(x) * span;
+  return resizeBilinear(frame, image.rows, image.columns, spec.resize.height, spec.resize.width, map);
 }

@@ -66,44 +66,48 @@ export function readVoi(ds: Record<string, unknown>): Voi {
   return { window: center !== undefined && validWidth ? { center, width: width as number } : undefined, lutFunction, lut };
 }
 
-/** The window function of C.11.2.1.2 (LINEAR, LINEAR_EXACT, SIGMOID) into 0..1. */
-export function applyVoiWindow(values: Float32Array, w: VoiWindow, fn: VoiLutFunction): Float32Array {
-  const out = new Float32Array(values.length);
+/** The window function of C.11.2.1.2 (LINEAR, LINEAR_EXACT, SIGMOID) for one value, into 0..1. */
+export function voiWindowFunction(w: VoiWindow, fn: VoiLutFunction): (x: number) => number {
   const { center: c, width: wd } = w;
   switch (fn) {
     case 'LINEAR': {
       const lo = c - 0.5 - (wd - 1) / 2;
       const hi = c - 0.5 + (wd - 1) / 2;
       const span = wd - 1;
-      for (let i = 0; i < values.length; i++) {
-        const x = values[i];
-        out[i] = x <= lo ? 0 : x > hi ? 1 : span > 0 ? (x - (c - 0.5)) / span + 0.5 : 1;
-      }
-      return out;
+      return (x) => (x <= lo ? 0 : x > hi ? 1 : span > 0 ? (x - (c - 0.5)) / span + 0.5 : 1);
     }
     case 'LINEAR_EXACT': {
       const lo = c - wd / 2;
       const hi = c + wd / 2;
-      for (let i = 0; i < values.length; i++) {
-        const x = values[i];
-        out[i] = x <= lo ? 0 : x > hi ? 1 : (x - c) / wd + 0.5;
-      }
-      return out;
+      return (x) => (x <= lo ? 0 : x > hi ? 1 : (x - c) / wd + 0.5);
     }
     case 'SIGMOID':
-      for (let i = 0; i < values.length; i++) out[i] = 1 / (1 + Math.exp((-4 * (values[i] - c)) / wd));
-      return out;
+      return (x) => 1 / (1 + Math.exp((-4 * (x - c)) / wd));
   }
 }
 
-/** A VOI LUT Sequence item into 0..1: values below the first mapped take the first entry, above the last the last. */
-export function applyVoiLut(values: Float32Array, lut: VoiLut): Float32Array {
-  const out = new Float32Array(values.length);
+/** A VOI LUT Sequence item for one value, into 0..1: below the first mapped value the first entry, above the last the last. */
+export function voiLutFunction(lut: VoiLut): (x: number) => number {
   const last = lut.data.length - 1;
   const scale = 1 / (2 ** lut.bits - 1);
-  for (let i = 0; i < values.length; i++) {
-    const k = Math.round(values[i]) - lut.firstMapped;
-    out[i] = Math.min(1, lut.data[k < 0 ? 0 : k > last ? last : k] * scale);
-  }
+  return (x) => {
+    const k = Math.round(x) - lut.firstMapped;
+    return Math.min(1, lut.data[k < 0 ? 0 : k > last ? last : k] * scale);
+  };
+}
+
+function mapAll(values: Float32Array, f: (x: number) => number): Float32Array {
+  const out = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = f(values[i]);
   return out;
+}
+
+/** The window function applied to every value. */
+export function applyVoiWindow(values: Float32Array, w: VoiWindow, fn: VoiLutFunction): Float32Array {
+  return mapAll(values, voiWindowFunction(w, fn));
+}
+
+/** The VOI LUT applied to every value. */
+export function applyVoiLut(values: Float32Array, lut: VoiLut): Float32Array {
+  return mapAll(values, voiLutFunction(lut));
 }

@@ -49,5 +49,5 @@ describe('InferenceService runtime', () => {
     const out = await withPacemaker({ heartbeat: async () => void (beats += 1) }, 5, () => service.runStudy(env.payload));
     expect(out.runs[0]).toMatchObject({ status: 'succeeded' });
     expect(beats).toBeGreaterThan(0);
-  });
+  }, 60_000);
 });

@@ -113,19 +113,13 @@ export class InferenceService {
       const images = await mapLimit(selection.instances, this.options.fetchConcurrency, (i) =>
         this.image(cache, study, selection.seriesInstanceUid, i.sopInstanceUid),
       );
-      const slices = await this.runSlices(model, orderSlices(images), deadline);
-      const findings = [
-        ...decodeFindings(manifest, aggregate(slices.probabilities, manifest.aggregation)),
-        ...assessImageQuality(images),
-        ...wrongBodyPartFindings(study.study.studyDescription, images),
-      ];
+      const { findings, measurements, heatmap, slices } = await this.evaluate(model, images, study.study.studyDescription, deadline);
       // The heatmap names the instance as the study index knows it (the UID the event carried).
       const sopOf = new Map(images.map((img, i) => [img, selection.instances[i].sopInstanceUid]));
-      await this.attachHeatmap(model, study, findings, slices.heatmap, sopOf);
-      const measurements = decodeMeasurements(manifest, slices.measurements);
+      await this.attachHeatmap(model, study, findings, heatmap, sopOf);
       const latencyMs = performance.now() - t0;
       this.logger.info(
-        { modelId: manifest.id, modelVersion: manifest.version, mode, slices: slices.probabilities.length, positive: findings.filter((f) => f.positive).map((f) => f.label), latencyMs },
+        { modelId: manifest.id, modelVersion: manifest.version, mode, slices, positive: findings.filter((f) => f.positive).map((f) => f.label), latencyMs },
         'model run succeeded',
       );
       return { ...base, status: 'succeeded', latencyMs, findings, ...(measurements.length ? { measurements } : {}) };
@@ -135,6 +129,22 @@ export class InferenceService {
       this.logger.warn({ modelId: manifest.id, modelVersion: manifest.version, mode, error }, 'model run failed');
       return { ...base, status: 'failed', error, latencyMs: performance.now() - t0, findings: [] };
     }
+  }
+
+  /**
+   * The inference stage with the pixels in hand (no fetch, no decode, no file written): slices ordered,
+   * preprocessed and run, outputs aggregated and decoded into findings (model, quality, body part),
+   * measurements, and the heatmap plane of the best slice.
+   */
+  async evaluate(model: RegisteredModel, images: readonly DicomImage[], studyDescription?: string, deadline = Number.POSITIVE_INFINITY) {
+    const { manifest } = model;
+    const slices = await this.runSlices(model, orderSlices(images), deadline);
+    const findings = [
+      ...decodeFindings(manifest, aggregate(slices.probabilities, manifest.aggregation)),
+      ...assessImageQuality(images),
+      ...wrongBodyPartFindings(studyDescription, images),
+    ];
+    return { findings, measurements: decodeMeasurements(manifest, slices.measurements), heatmap: slices.heatmap, slices: slices.probabilities.length };
   }
 
   /**
