@@ -3,7 +3,7 @@ import { concatBytes } from './dataset-values';
 import { DicomDecodeError } from './dicom-decode.exception';
 
 /**
- * Compressed pixel data through dcmjs-codecs (libjpeg-turbo with 8/12/16-bit precision and an RLE
+ * Compressed pixel data through dcmjs-codecs (libjpeg, 8 and 12-bit lossy and lossless, and an RLE
  * decoder, compiled to WebAssembly): a maintained codec build, where hand-written JPEG decoding would be
  * the riskiest code in the pipeline. Only the decoders are used; the data set is parsed by dcmjs.
  */
