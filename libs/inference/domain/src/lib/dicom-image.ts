@@ -34,6 +34,8 @@ export interface DicomImage {
   voiLut?: VoiLut;
   /** BodyPartExamined (0018,0015) of the instance, upper case. */
   bodyPart?: string;
+  /** ViewPosition (0018,5101) of a projection image (PA, AP, LL, ...), upper case. */
+  viewPosition?: string;
   /** RequestedProcedureDescription (0032,1060): the order as the modality worklist gave it. */
   requestedProcedureDescription?: string;
   /** Row and column spacing in mm: PixelSpacing, else ImagerPixelSpacing (projection radiography). */
@@ -283,6 +285,7 @@ export function decodeDicomImage(input: Uint8Array | ArrayBuffer): DicomImage {
     voiLut: voi.lut,
     bodyPart: str(ds.BodyPartExamined)?.toUpperCase() || undefined,
     requestedProcedureDescription: str(ds.RequestedProcedureDescription) || undefined,
+    viewPosition: str(ds.ViewPosition)?.toUpperCase() || undefined,
     pixelSpacing: spacing && spacing.every((v) => v > 0) ? (spacing as [number, number]) : undefined,
     valueRange: valueRange(format),
   };

@@ -45,6 +45,14 @@ export const PreprocessingSchema = z.object({
     .default({ min: 0, max: 1 })
     .describe('The windowed 0..1 intensities are mapped linearly onto this range'),
   invertMonochrome1: z.boolean().default(true).describe('MONOCHROME1 images are inverted so bright means dense'),
+  crop: z
+    .object({ height: z.number().int().positive().max(4096), width: z.number().int().positive().max(4096) })
+    .optional()
+    .describe('Centre crop after the resize (e.g. resize 256, crop 224); its size is the model input size'),
+  channels: z
+    .object({ mean: z.array(z.number()).min(1).max(4), std: z.array(z.number().positive()).min(1).max(4) })
+    .optional()
+    .describe('Per-channel standardisation after normalise, (x - mean[c]) / std[c]; the plane is replicated into every channel'),
 });
 export type Preprocessing = z.infer<typeof PreprocessingSchema>;
 
@@ -112,12 +120,16 @@ export const ModelManifestSchema = z.object({
     modalities: z.array(z.string().min(1).max(16)).min(1),
     bodyParts: z.array(z.string().min(1).max(16)).default([]).describe('BodyPartExamined values; empty = any'),
     sopClassUids: z.array(DicomUidSchema).optional(),
+    views: z
+      .array(z.string().min(1).max(16))
+      .default([])
+      .describe('ViewPosition (0018,5101) values, e.g. PA, AP; empty = any. When set, images without a listed view are not run'),
     minInstances: z.number().int().positive().default(1),
   }),
   input: z.object({
     name: z.string().min(1),
-    shape: z.array(z.number().int().positive()).length(4).describe('[N, C, H, W]'),
-    layout: z.literal('NCHW'),
+    shape: z.array(z.number().int().positive()).length(4).describe('[N, C, H, W] (NCHW) or [N, H, W, C] (NHWC); N = 1'),
+    layout: z.enum(['NCHW', 'NHWC']).default('NCHW'),
   }),
   preprocessing: PreprocessingSchema,
   aggregation: z.enum(['max', 'mean']).describe('How per-slice (per-frame) outputs become one study result'),
@@ -150,9 +162,17 @@ export function parseModelManifest(json: unknown): ModelManifest {
     throw new ManifestInvalidError(`model manifest invalid: ${issues}`);
   }
   const m = parsed.data;
-  const [, , h, w] = m.input.shape;
-  if (h !== m.preprocessing.resize.height || w !== m.preprocessing.resize.width) {
-    throw new ManifestInvalidError(`model manifest invalid: resize ${m.preprocessing.resize.height}x${m.preprocessing.resize.width} does not match input ${h}x${w}`);
+  const { height: h, width: w, channels: c } = inputGeometry(m);
+  const { resize, crop, channels } = m.preprocessing;
+  const final = crop ?? resize;
+  if (h !== final.height || w !== final.width) {
+    throw new ManifestInvalidError(`model manifest invalid: ${crop ? 'crop' : 'resize'} ${final.height}x${final.width} does not match input ${h}x${w}`);
+  }
+  if (crop && (crop.height > resize.height || crop.width > resize.width)) throw new ManifestInvalidError('model manifest invalid: crop is larger than resize');
+  if (m.input.shape[0] !== 1) throw new ManifestInvalidError('model manifest invalid: input batch size (N) must be 1');
+  if (c !== 1 && c !== 3) throw new ManifestInvalidError(`model manifest invalid: ${c} input channels; 1 or 3 are supported`);
+  if (channels && (channels.mean.length !== c || channels.std.length !== c)) {
+    throw new ManifestInvalidError(`model manifest invalid: preprocessing.channels needs ${c} means and ${c} standard deviations`);
   }
   const indexes = new Set(m.output.labels.map((l) => l.index));
   if (indexes.size !== m.output.labels.length) throw new ManifestInvalidError('model manifest invalid: two labels share an output index');
@@ -164,6 +184,12 @@ export function parseModelManifest(json: unknown): ModelManifest {
     throw new ManifestInvalidError('model manifest invalid: two measurements share a name');
   }
   return m;
+}
+
+/** Height, width and channel count of the model input, by its layout. */
+export function inputGeometry(m: Pick<ModelManifest, 'input'>): { height: number; width: number; channels: number } {
+  const [, a, b, c] = m.input.shape;
+  return m.input.layout === 'NHWC' ? { height: a, width: b, channels: c } : { height: b, width: c, channels: a };
 }
 
 /** Every output tensor a run must fetch: the probabilities, the heatmap and the measurements. */

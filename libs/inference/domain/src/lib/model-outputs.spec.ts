@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ManifestInvalidError, outputTensors, parseModelManifest } from './model-manifest';
+import { inputGeometry, ManifestInvalidError, outputTensors, parseModelManifest } from './model-manifest';
+import { centreCrop, modelInput } from './preprocess';
 import { decodeMeasurements, heatmapPlane, heatmapToGrey8 } from './model-outputs';
 
 const MANIFESTS = join(__dirname, '../../../../../models/manifests');
@@ -36,5 +37,38 @@ describe('heatmap and measurement outputs', () => {
     const cxr = load('cxr-reference');
     const ms = cxr.output.measurements as unknown[];
     expect(() => parseModelManifest({ ...cxr, output: { ...cxr.output, measurements: [...ms, ...ms] } })).toThrow(/share a name/);
+  });
+});
+
+describe('input geometry, crop and channels', () => {
+  const cxr18 = load('cxr18-convention-reference') as Record<string, unknown> & { input: Record<string, unknown>; preprocessing: Record<string, unknown> };
+
+  it('reads the input size by layout and checks crop and channel settings against it', () => {
+    expect(inputGeometry(parseModelManifest(cxr18))).toEqual({ height: 224, width: 224, channels: 1 });
+    const nhwc = { ...cxr18, input: { ...cxr18.input, shape: [1, 224, 224, 3], layout: 'NHWC' }, preprocessing: { ...cxr18.preprocessing, channels: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } } };
+    expect(inputGeometry(parseModelManifest(nhwc))).toEqual({ height: 224, width: 224, channels: 3 });
+    const resize256 = { ...(cxr18.preprocessing.resize as object), height: 256, width: 256 };
+    expect(() => parseModelManifest({ ...cxr18, preprocessing: { ...cxr18.preprocessing, resize: resize256 } })).toThrow(/resize 256x256 does not match input 224x224/);
+    expect(parseModelManifest({ ...cxr18, preprocessing: { ...cxr18.preprocessing, resize: resize256, crop: { height: 224, width: 224 } } }).preprocessing.crop).toEqual({ height: 224, width: 224 });
+    expect(() => parseModelManifest({ ...nhwc, preprocessing: { ...nhwc.preprocessing, channels: { mean: [0], std: [1] } } })).toThrow(/3 means/);
+    expect(() => parseModelManifest({ ...cxr18, input: { ...cxr18.input, shape: [2, 1, 224, 224] } })).toThrow(/batch size/);
+    expect(() => parseModelManifest({ ...cxr18, input: { ...cxr18.input, shape: [1, 2, 224, 224] } })).toThrow(/2 input channels/);
+  });
+
+  it('lays one plane out as 3 standardised channels in NCHW or NHWC, and passes a 1-channel NCHW plane as is', () => {
+    const plane = Float32Array.from([0, 0.5, 1, 0.25]);
+    const base = parseModelManifest(cxr18);
+    expect(modelInput(plane, base)).toBe(plane);
+    const channels = { mean: [0, 0.5, 1], std: [1, 0.5, 0.25] };
+    const nchw = { input: { ...base.input, shape: [1, 3, 2, 2] }, preprocessing: { ...base.preprocessing, channels } };
+    expect(Array.from(modelInput(plane, nchw))).toEqual([0, 0.5, 1, 0.25, -1, 0, 1, -0.5, -4, -2, 0, -3]);
+    const nhwc = { input: { ...base.input, shape: [1, 2, 2, 3], layout: 'NHWC' as const }, preprocessing: { ...base.preprocessing, channels } };
+    expect(Array.from(modelInput(plane, nhwc))).toEqual([0, -1, -4, 0.5, 0, -2, 1, 1, 0, 0.25, -0.5, -3]);
+  });
+
+  it('crops the centre after the resize', () => {
+    const src = Float32Array.from({ length: 16 }, (_, i) => i);
+    expect(Array.from(centreCrop(src, 4, 4, 2, 2))).toEqual([5, 6, 9, 10]);
+    expect(Array.from(centreCrop(src, 4, 4, 3, 3))).toEqual([0, 1, 2, 4, 5, 6, 8, 9, 10]);
   });
 });

@@ -14,6 +14,8 @@ export interface ChestXrayVariantOptions {
   exposure?: 'blank' | 'saturated';
   /** false drops PixelSpacing and ImagerPixelSpacing. */
   pixelSpacing?: boolean;
+  /** ViewPosition (0018,5101); the phantom is PA. */
+  viewPosition?: string;
 }
 
 /** The shared chest phantom, optionally with a consolidation, MONOCHROME1 encoding or an image quality fault. */
@@ -35,6 +37,7 @@ export function chestXrayVariant(opts: ChestXrayVariantOptions = {}): Buffer {
       if (opts.photometric === 'MONOCHROME1') px[i] = 4095 - px[i];
     }
   }
+  if (opts.viewPosition) ds.ViewPosition = opts.viewPosition;
   if (opts.pixelSpacing === false) {
     delete ds.PixelSpacing;
     delete ds.ImagerPixelSpacing;

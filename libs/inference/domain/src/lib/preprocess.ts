@@ -1,5 +1,5 @@
 import type { DicomImage } from './dicom-image';
-import type { Preprocessing } from './model-manifest';
+import { inputGeometry, type ModelManifest, type Preprocessing } from './model-manifest';
 import { applyVoiLut, applyVoiWindow, voiLutFunction, voiWindowFunction } from './voi-lut';
 
 /** Maps modality values linearly so [lower, upper] becomes [0, 1], clamping outside. */
@@ -111,8 +111,38 @@ export function resizeBilinear(
   return out;
 }
 
+/** The centre `height` x `width` of a row-major plane (odd margins: the extra row/column is cut at the end). */
+export function centreCrop(src: Float32Array, rows: number, cols: number, height: number, width: number): Float32Array {
+  if (rows === height && cols === width) return src;
+  const top = (rows - height) >> 1;
+  const left = (cols - width) >> 1;
+  const out = new Float32Array(height * width);
+  for (let y = 0; y < height; y++) out.set(src.subarray((top + y) * cols + left, (top + y) * cols + left + width), y * width);
+  return out;
+}
+
 /**
- * One frame into a model input plane: window (HU or VOI), MONOCHROME1 inversion, resize, normalise.
+ * The model input tensor's data from a preprocessed plane: as is for one channel in NCHW; otherwise the
+ * plane is replicated into each channel, standardised per channel when the manifest says so, and laid
+ * out as the manifest's layout (NCHW or NHWC).
+ */
+export function modelInput(plane: Float32Array, manifest: Pick<ModelManifest, 'input' | 'preprocessing'>): Float32Array {
+  const { channels: c } = inputGeometry(manifest);
+  const std = manifest.preprocessing.channels;
+  if (c === 1 && !std) return plane;
+  const n = plane.length;
+  const out = new Float32Array(n * c);
+  const nhwc = manifest.input.layout === 'NHWC';
+  for (let k = 0; k < c; k++) {
+    const mean = std ? std.mean[k] : 0;
+    const scale = std ? 1 / std.std[k] : 1;
+    for (let i = 0; i < n; i++) out[nhwc ? i * c + k : k * n + i] = (plane[i] - mean) * scale;
+  }
+  return out;
+}
+
+/**
+ * One frame into a model input plane: window (HU or VOI), MONOCHROME1 inversion, resize, normalise, crop.
  * The point operations (window, inversion, normalisation) run on the samples the resize reads, so a
  * 1024x1024 radiograph costs a pass for its range (min-max fallback only) and 4 lookups per output pixel.
  */
@@ -124,5 +154,6 @@ export function preprocessFrame(image: DicomImage, frameIndex: number, spec: Pre
   const span = max - min;
   // Inversion and normalisation are affine, so applying them per sample before interpolating is exact.
   const map = invert ? (x: number) => min + (1 - unit(x)) * span : min === 0 && max === 1 ? unit : (x: number) => min + unit(x) * span;
-  return resizeBilinear(frame, image.rows, image.columns, spec.resize.height, spec.resize.width, map);
+  const resized = resizeBilinear(frame, image.rows, image.columns, spec.resize.height, spec.resize.width, map);
+  return spec.crop ? centreCrop(resized, spec.resize.height, spec.resize.width, spec.crop.height, spec.crop.width) : resized;
 }

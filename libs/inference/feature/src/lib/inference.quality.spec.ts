@@ -81,4 +81,11 @@ describe('InferenceService: image quality findings in the run result', () => {
     env.payload.study.studyDescription = 'CT HEAD WO CONTRAST';
     expect(quality((await service.runStudy(env.payload)).runs[0])).toEqual([]);
   });
+
+  it('does not run a model on a view its manifest does not list (a lateral for the PA/AP chest model)', async () => {
+    await start();
+    const env = studyEnvelope(source, [{ modality: 'DX', bodyPart: 'CHEST', sopClassUid: DX, files: [chestXrayVariant({ viewPosition: 'LL' })] }]);
+    const out = await service.runStudy(env.payload);
+    expect(out.runs.map((r) => r.modelId)).toEqual(['cxr18-convention-reference']);
+  });
 });

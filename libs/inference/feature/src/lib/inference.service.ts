@@ -10,6 +10,8 @@ import {
   effectiveMode,
   findIncompleteSeries,
   heatmapPlane,
+  imagesForViews,
+  modelInput,
   orderSlices,
   preprocessFrame,
   qualityFinding,
@@ -103,7 +105,7 @@ export class InferenceService {
     selection: SeriesSelection,
     study: StudyReceived,
     cache: ImageCache,
-  ): Promise<InferenceRun> {
+  ): Promise<InferenceRun | undefined> {
     const { manifest } = model;
     const startedAt = new Date().toISOString();
     const t0 = performance.now();
@@ -113,7 +115,13 @@ export class InferenceService {
       const images = await mapLimit(selection.instances, this.options.fetchConcurrency, (i) =>
         this.image(cache, study, selection.seriesInstanceUid, i.sopInstanceUid),
       );
-      const { findings, measurements, heatmap, slices } = await this.evaluate(model, images, study.study.studyDescription, deadline);
+      // The view is only known from the images: a model for PA/AP films does not see a lateral.
+      const usable = imagesForViews(manifest, images);
+      if (usable.length < manifest.applicability.minInstances) {
+        this.logger.info({ modelId: manifest.id, modelVersion: manifest.version, images: images.length, views: manifest.applicability.views }, 'model not applicable: no image of its views');
+        return undefined;
+      }
+      const { findings, measurements, heatmap, slices } = await this.evaluate(model, usable, study.study.studyDescription, deadline);
       // The heatmap names the instance as the study index knows it (the UID the event carried).
       const sopOf = new Map(images.map((img, i) => [img, selection.instances[i].sopInstanceUid]));
       await this.attachHeatmap(model, study, findings, heatmap, sopOf);
@@ -165,7 +173,7 @@ export class InferenceService {
         throw new InferenceException('RUN_TIMEOUT', `model ${manifest.id}@${manifest.version} ran past ${this.options.runTimeoutMs} ms after ${probabilities.length} of ${slices.length} slices`);
       }
       const plane = preprocessFrame(slice.image, slice.frame, manifest.preprocessing);
-      const outputs = await this.registry.runOutputs(model, plane);
+      const outputs = await this.registry.runOutputs(model, modelInput(plane, manifest));
       const p = activate(outputs[manifest.output.tensor].data, manifest.output.activation);
       probabilities.push(p);
       measurements.push(manifest.output.measurements.map((m) => outputs[m.tensor].data[m.index] ?? Number.NaN));
