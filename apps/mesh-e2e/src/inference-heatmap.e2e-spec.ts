@@ -1,7 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeEnvelope, EVENTS, SERVICES, type Envelope, type InferenceCompleted } from '@triage/contracts';
+import { readTransferSyntax } from '@triage/inference-domain';
 import { MeshClient } from '@triage/mesh-client';
 import { preliminaryReportId } from '@triage/reporting-domain';
 import { generateHeadCtStudy, HEAD_CT_PHANTOM } from '@triage/samples';
@@ -110,6 +112,28 @@ describe('inference end to end: a hyperdense head CT and a normal one through th
     const { x, y } = HEAD_CT_PHANTOM.haemorrhage;
     expect(png.data[(y * 256 + x) * 4]).toBe(255);
     expect(png.data[(60 * 256 + 128) * 4]).toBe(0);
+  });
+
+  it('reads the same study compressed by dcmtk (JPEG lossless, RLE) to the same positive finding', async () => {
+    for (const [seed, tool, args, ts] of [
+      [43, 'dcmcjpeg', ['+e1'], '1.2.840.10008.1.2.4.70'],
+      [44, 'dcmcrle', [], '1.2.840.10008.1.2.5'],
+    ] as const) {
+      const study = generateHeadCtStudy({ haemorrhage: true, seed, patient: E2E_PATIENT });
+      const files = study.files.map((file, i) => {
+        const src = join(dataDir, `src-${seed}-${i}.dcm`);
+        const out = join(dataDir, `cmp-${seed}-${i}.dcm`);
+        writeFileSync(src, file);
+        execFileSync(tool, [...args, src, out], { env: { ...process.env, TCP_NODELAY: '1' } });
+        return readFileSync(out);
+      });
+      expect(files.map((f) => readTransferSyntax(f))).toEqual(files.map(() => ts));
+      await client.stow(files);
+      await client.waitForCompleteLineage(study.studyInstanceUid, 120_000);
+      const run = await completed(study.studyInstanceUid);
+      expect(run).toMatchObject({ status: 'succeeded', mode: 'active' });
+      expect(run.findings[0]).toMatchObject({ positive: true, critical: true });
+    }
   });
 
   it('wrote no patient data to its logs', () => {

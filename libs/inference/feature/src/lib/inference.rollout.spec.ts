@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { inferenceHarness, type InferenceHarness } from './model-fixture.spec-helper';
 import { studyEnvelope } from './study-fixture.spec-helper';
 
-
 // Each file builds the reference models once and loads them; on a busy 2-core machine that outlasts 5 s.
 jest.setTimeout(60_000);
+
 const CT = '1.2.840.10008.5.1.4.1.1.2';
 
 /** Per-site mode and canary share, changed in the manifest while the service runs (no restart). */

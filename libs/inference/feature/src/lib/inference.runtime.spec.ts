@@ -3,9 +3,9 @@ import { generateChestXrayStudy, generateHeadCtStudy } from '@triage/samples';
 import { inferenceHarness, type InferenceHarness } from './model-fixture.spec-helper';
 import { studyEnvelope } from './study-fixture.spec-helper';
 
-
 // Each file builds the reference models once and loads them; on a busy 2-core machine that outlasts 5 s.
 jest.setTimeout(60_000);
+
 const CT = '1.2.840.10008.5.1.4.1.1.2';
 const DX = '1.2.840.10008.5.1.4.1.1.1.1';
 
