@@ -1,5 +1,5 @@
 import { HealthRegistry } from '@triage/nest-platform';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InferenceOptions } from './inference.options';
 import { capturingLogger, modelFixture } from './model-fixture.spec-helper';
@@ -36,9 +36,15 @@ describe('ModelRegistry: manifests reload without a restart', () => {
   const manifestPath = (id: string) => join(fixture.options.manifestsDir, `${id}.json`);
   const readManifest = (id: string) => JSON.parse(readFileSync(manifestPath(id), 'utf8')) as Record<string, unknown> & { output: { labels: { threshold: number }[] } };
   const find = (r: ModelRegistry, id: string) => r.list().find((m) => m.manifest.id === id);
+  /** Rewrites a weights file with the same bytes and a new mtime: the registry cannot know it is the same without hashing it. */
+  const touchWeights = (file: string) => {
+    const path = join(fixture.options.modelsDir, file);
+    writeFileSync(path, readFileSync(path));
+    utimesSync(path, new Date(), new Date(Date.now() + 5000));
+  };
 
-  it('reloads a changed manifest with a new session and keeps the sessions of unchanged ones', async () => {
-    const { registry: r } = await start();
+  it('applies a manifest-only change on the running session, and keeps the sessions of unchanged files', async () => {
+    const { registry: r, lines } = await start();
     const head = find(r, 'head-ct-hyperdensity')!;
     const cxr = find(r, 'cxr-reference')!;
     const m = readManifest('cxr-reference');
@@ -48,9 +54,20 @@ describe('ModelRegistry: manifests reload without a restart', () => {
     const cxr2 = find(r, 'cxr-reference')!;
     expect(cxr2.manifest.output.labels[0].threshold).toBe(0.7);
     expect(cxr2.status).toBe('ready');
-    expect(cxr2.session).not.toBe(cxr.session);
+    expect(cxr2.session).toBe(cxr.session);
+    expect(lines.some((l) => l.includes('weights unchanged, session kept'))).toBe(true);
     expect(find(r, 'head-ct-hyperdensity')).toBe(head);
     expect((await r.run(cxr2, new Float32Array(224 * 224).fill(0.5))).length).toBe(1);
+  });
+
+  it('loads and verifies the weights again, in a new session, when the weights file changes', async () => {
+    const { registry: r } = await start();
+    const cxr = find(r, 'cxr-reference')!;
+    touchWeights(cxr.manifest.weights);
+    await r.reload();
+    const cxr2 = find(r, 'cxr-reference')!;
+    expect(cxr2.status).toBe('ready');
+    expect(cxr2.session).not.toBe(cxr.session);
   });
 
   it('releases a replaced session only after the runs in flight on it have finished', async () => {
@@ -61,9 +78,7 @@ describe('ModelRegistry: manifests reload without a restart', () => {
     jest.spyOn(session, 'run').mockImplementation(() => new Promise((resolve) => (finish = resolve)));
     const release = jest.spyOn(session, 'release');
     const running = r.run(cxr, new Float32Array(224 * 224));
-    const m = readManifest('cxr-reference');
-    m.output.labels[0].threshold = 0.8;
-    writeFileSync(manifestPath('cxr-reference'), JSON.stringify(m));
+    touchWeights(cxr.manifest.weights);
     await r.reload();
     expect(find(r, 'cxr-reference')!.session).not.toBe(session);
     expect(release).not.toHaveBeenCalled();
