@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describeWithSharedData, sharedDataDir } from '@triage/testing';
 import { DicomDecodeError, UnsupportedTransferSyntaxError } from './dicom-decode.exception';
 import { decodeDicomImage, NATIVE_TRANSFER_SYNTAXES, readTransferSyntax } from './dicom-image';
+import { dcmjs } from './dcmjs';
 import { ENCAPSULATED_TRANSFER_SYNTAXES, loadPixelCodecs } from './pixel-codecs';
 import { generateHeadCtStudy, HEAD_CT_PHANTOM, headCtTissueAt, newUuidUid, writePart10 } from '@triage/samples';
 
@@ -40,6 +41,16 @@ describeWithSharedData('decodeDicomImage on the shared real files', () => {
     expect(background).toBeGreaterThan(0.5);
     expect(values.reduce((a, b) => Math.max(a, b), 0)).toBeGreaterThan(100);
     expect(nm.bodyPart).toBe('WHOLE BODY');
+  });
+
+  it('refuses a JPEG frame whose size is not what Rows x Columns declare', () => {
+    const bytes = load('JPEG-lossy.dcm');
+    const dict = dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+    const ds = dcmjs.data.DicomMetaDictionary.naturalizeDataset(dict.dict);
+    ds.Rows = 512;
+    expect(() => decodeDicomImage(writePart10(ds, ENCAPSULATED_TRANSFER_SYNTAXES.jpegExtended))).toThrow(
+      expect.objectContaining({ code: 'PIXEL_DATA_CORRUPT', message: expect.stringMatching(/decoded to 524288 bytes, 262144 expected/) }),
+    );
   });
 
   it('applies RescaleSlope/Intercept to CT_small (air near -1000 HU, soft tissue and bone above 0)', () => {
@@ -181,6 +192,25 @@ describe('decodeDicomImage on synthetic and broken input', () => {
     expect([img.windowCenter, img.windowWidth]).toEqual([2048, 4096]);
     expect(img.voiLut).toEqual({ firstMapped: 1, bits: 16, data: Uint16Array.from([0, 30000, 65535]) });
     expect(img.bodyPart).toBe('CHEST');
+  });
+
+  it('refuses an instance claiming more pixels than one instance may have, before allocating them', () => {
+    const file = writePart10({
+      SOPClassUID: '1.2.840.10008.5.1.4.1.1.7',
+      SOPInstanceUID: newUuidUid(),
+      Rows: 16384,
+      Columns: 16384,
+      NumberOfFrames: 4,
+      SamplesPerPixel: 1,
+      PhotometricInterpretation: 'MONOCHROME2',
+      BitsAllocated: 8,
+      BitsStored: 8,
+      HighBit: 7,
+      PixelRepresentation: 0,
+      PixelData: new Uint8Array(16).buffer,
+      _vrMap: { PixelData: 'OB' },
+    });
+    expect(() => decodeDicomImage(file)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_PIXEL_FORMAT', message: expect.stringMatching(/exceed the 134217728 pixels/) }));
   });
 
   it('rejects a file without the DICM prefix', () => {

@@ -44,6 +44,9 @@ export interface DicomImage {
   valueRange?: [number, number];
 }
 
+/** At most 2^27 pixels (512 MiB as Float32) per instance: a 16-frame 2048x4096 object, or 128 CT slices of 1024x1024. */
+export const MAX_PIXELS_PER_INSTANCE = 2 ** 27;
+
 const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
 
 /**
@@ -125,6 +128,10 @@ function pixelFormat(ds: NaturalDataset, ts: string): PixelFormat {
     throw new DicomDecodeError('UNSUPPORTED_PIXEL_FORMAT', `BitsStored ${bitsStored} / HighBit ${highBit} inconsistent with BitsAllocated ${bitsAllocated}`);
   }
   const frames = Math.max(1, Math.trunc(num(ds.NumberOfFrames) ?? 1));
+  // Decoded values are Float32: bound what one instance may claim before anything is allocated.
+  if (rows * columns * frames > MAX_PIXELS_PER_INSTANCE) {
+    throw new DicomDecodeError('UNSUPPORTED_PIXEL_FORMAT', `${rows}x${columns}x${frames} pixels exceed the ${MAX_PIXELS_PER_INSTANCE} pixels one instance may have`);
+  }
   const bigEndian = ts === NATIVE_TRANSFER_SYNTAXES.explicitBig;
   return {
     rows,

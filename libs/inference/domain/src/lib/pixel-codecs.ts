@@ -88,10 +88,11 @@ export function decodeEncapsulatedFrame(ts: string, frame: Uint8Array, f: Encode
     // Codec messages describe the bit stream, never data set values; keep them short anyway.
     throw new DicomDecodeError('PIXEL_DATA_CORRUPT', `compressed frame (${ts}) could not be decoded: ${err instanceof Error ? err.message.slice(0, 120) : 'codec error'}`);
   }
-  if (!out || out.byteLength < expected) {
+  // A frame that decodes to another size than Rows x Columns declare is not this image: refuse it.
+  if (!out || out.byteLength !== expected) {
     throw new DicomDecodeError('PIXEL_DATA_CORRUPT', `compressed frame (${ts}) decoded to ${out?.byteLength ?? 0} bytes, ${expected} expected for ${f.rows}x${f.columns}`);
   }
-  return out.byteLength === expected ? out : out.subarray(0, expected);
+  return out;
 }
 
 const isJpegStart = (b: Uint8Array): boolean => b.length >= 2 && b[0] === 0xff && b[1] === 0xd8;
