@@ -52,6 +52,14 @@ async function time(fn: () => unknown | Promise<unknown>): Promise<number> {
   return performance.now() - t0;
 }
 
+/** Process CPU time (all threads, user + system) of one call, in ms: steadier than wall time on a shared machine. */
+async function cpuTime(fn: () => unknown | Promise<unknown>): Promise<number> {
+  const c0 = process.cpuUsage();
+  await fn();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000;
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'inference-bench-'));
   const modelsDir = join(dir, 'build');
@@ -95,6 +103,9 @@ async function main(): Promise<void> {
   const ours: number[] = [];
   const anchor: number[] = [];
   const anchorPre: number[] = [];
+  const oursCpu: number[] = [];
+  const anchorCpu: number[] = [];
+  const anchorPreCpu: number[] = [];
   // Warm-up: first runs allocate arenas and JIT the JS paths.
   for (let i = 0; i < 3; i++) {
     await service.evaluate(head, images);
@@ -104,6 +115,9 @@ async function main(): Promise<void> {
     ours.push(await time(() => service.evaluate(head, images)));
     anchor.push(await time(() => bareRun(false)));
     anchorPre.push(await time(() => bareRun(true)));
+    oursCpu.push(await cpuTime(() => service.evaluate(head, images)));
+    anchorCpu.push(await cpuTime(() => bareRun(false)));
+    anchorPreCpu.push(await cpuTime(() => bareRun(true)));
   }
   const positive = (await service.evaluate(head, images)).findings[0].positive;
 
@@ -140,6 +154,9 @@ async function main(): Promise<void> {
   const ratio = (a: number[], b: number[]) => `median ${(median(a) / median(b)).toFixed(3)}x, min ${(min(a) / min(b)).toFixed(3)}x`;
   out.write(`  ratio stage / bare run                      ${ratio(ours, anchor)}\n`);
   out.write(`  ratio stage / (bare run + preprocessing)    ${ratio(ours, anchorPre)}  (target <= 1.15x)\n`);
+  out.write(`  CPU time (process, all threads): stage ${fmt(median(oursCpu))}, bare ${fmt(median(anchorCpu))}, bare + preprocessing ${fmt(median(anchorPreCpu))} (medians)\n`);
+  out.write(`  CPU ratio stage / bare run                  ${ratio(oursCpu, anchorCpu)}\n`);
+  out.write(`  CPU ratio stage / (bare run + preprocessing) ${ratio(oursCpu, anchorPreCpu)}  (target <= 1.15x)\n`);
   if (cxrRows.both.length) {
     out.write(`chest X-ray 1024x1024 (cxr_nih_1024.dcm) -> 224x224, ${ROUNDS} rounds\n`);
     out.write(`  decode ${fmt(median(cxrRows.decode))}  preprocess ${fmt(median(cxrRows.preprocess))}  decode+preprocess ${fmt(median(cxrRows.both))} (medians)\n`);

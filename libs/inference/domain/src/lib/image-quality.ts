@@ -55,30 +55,26 @@ function frameRange(frame: Float32Array): [number, number] {
   return [lo, hi];
 }
 
-/** The k-th smallest value (0-based), by quickselect in place: O(n), where a sort of a CT slice is the hot spot. */
-export function nthSmallest(values: Float32Array, k: number): number {
-  let lo = 0;
-  let hi = values.length - 1;
-  while (lo < hi) {
-    const pivot = values[(lo + hi) >> 1];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (values[i] < pivot) i++;
-      while (values[j] > pivot) j--;
-      if (i <= j) {
-        const t = values[i];
-        values[i] = values[j];
-        values[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return values[k];
+/**
+ * The median of a frame to within (hi - lo) / 4096, from a histogram: one pass, no copy. Finer than the
+ * blank band (1 % of the range) by a factor of 40, which is all the exposure checks need of it.
+ */
+export function approximateMedian(values: Float32Array, lo: number, hi: number): number {
+  if (!(hi > lo)) return lo;
+  const bins = 4096;
+  const counts = new Uint32Array(bins);
+  const scale = bins / (hi - lo);
+  for (let i = 0; i < values.length; i++) {
+    const b = Math.floor((values[i] - lo) * scale);
+    counts[b < 0 ? 0 : b >= bins ? bins - 1 : b]++;
   }
-  return values[k];
+  const half = values.length / 2;
+  let seen = 0;
+  for (let b = 0; b < bins; b++) {
+    seen += counts[b];
+    if (seen >= half) return lo + (b + 0.5) / scale;
+  }
+  return hi;
 }
 
 /** Measures one frame against a value range (the stored range; the frame's own range when unknown). */
@@ -86,7 +82,7 @@ export function measureExposure(frame: Float32Array, range: readonly [number, nu
   if (frame.length === 0) return { nearMedian: 1, atEnds: 0 };
   const [lo, hi] = range ?? frameRange(frame);
   const width = Math.max(hi - lo, Number.EPSILON);
-  const median = nthSmallest(Float32Array.from(frame), frame.length >> 1);
+  const median = approximateMedian(frame, lo, hi);
   const band = t.blankBand * width;
   const edge = t.saturatedBand * width;
   let near = 0;
