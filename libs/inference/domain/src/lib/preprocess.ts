@@ -148,12 +148,34 @@ export function modelInput(plane: Float32Array, manifest: Pick<ModelManifest, 'i
  */
 export function preprocessFrame(image: DicomImage, frameIndex: number, spec: Preprocessing): Float32Array {
   const frame = image.frames[frameIndex];
-  const unit = intensityFunction(image, frame, spec.intensity);
   const invert = spec.invertMonochrome1 && image.photometric === 'MONOCHROME1';
   const { min, max } = spec.normalise;
   const span = max - min;
-  // Inversion and normalisation are affine, so applying them per sample before interpolating is exact.
-  const map = invert ? (x: number) => min + (1 - unit(x)) * span : min === 0 && max === 1 ? unit : (x: number) => min + unit(x) * span;
-  const resized = resizeBilinear(frame, image.rows, image.columns, spec.resize.height, spec.resize.width, map);
-  return spec.crop ? centreCrop(resized, spec.resize.height, spec.resize.width, spec.crop.height, spec.crop.width) : resized;
+  // Inversion and normalisation are affine: out = a + b * unit, exact per sample before interpolating.
+  const a = invert ? max : min;
+  const b = invert ? -span : span;
+  const { resize, crop } = spec;
+  let resized: Float32Array;
+  const linear = linearRange(image, frame, spec.intensity);
+  if (linear && image.rows === resize.height && image.columns === resize.width) {
+    // The common CT case (fixed HU window, no resize): one tight loop, no function call per pixel.
+    const [lower, upper] = linear;
+    const inv = 1 / (upper - lower);
+    resized = new Float32Array(frame.length);
+    for (let i = 0; i < frame.length; i++) {
+      const u = (frame[i] - lower) * inv;
+      resized[i] = a + b * (u < 0 ? 0 : u > 1 ? 1 : u);
+    }
+  } else {
+    const unit = linear ? linearWindow(linear[0], linear[1]) : intensityFunction(image, frame, spec.intensity);
+    const map = a === 0 && b === 1 ? unit : (x: number) => a + b * unit(x);
+    resized = resizeBilinear(frame, image.rows, image.columns, resize.height, resize.width, map);
+  }
+  return crop ? centreCrop(resized, resize.height, resize.width, crop.height, crop.width) : resized;
+}
+
+/** The [lower, upper] of the intensity step when it is a plain linear window (fixed HU, or the min-max fallback). */
+function linearRange(image: DicomImage, frame: Float32Array, spec: Preprocessing['intensity']): [number, number] | undefined {
+  if (spec.kind === 'voi-lut' && (image.voiLut || instanceWindow(image))) return undefined;
+  return intensityWindow(frame, spec);
 }
