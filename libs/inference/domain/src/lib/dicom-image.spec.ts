@@ -194,6 +194,29 @@ describe('decodeDicomImage on synthetic and broken input', () => {
     expect(img.bodyPart).toBe('CHEST');
   });
 
+  it('maps stored values through the Modality LUT Sequence instead of RescaleSlope/Intercept', () => {
+    const file = writePart10({
+      SOPClassUID: '1.2.840.10008.5.1.4.1.1.12.1',
+      SOPInstanceUID: newUuidUid(),
+      Modality: 'XA',
+      Rows: 1,
+      Columns: 5,
+      SamplesPerPixel: 1,
+      PhotometricInterpretation: 'MONOCHROME2',
+      BitsAllocated: 16,
+      BitsStored: 16,
+      HighBit: 15,
+      PixelRepresentation: 0,
+      ModalityLUTSequence: [{ LUTDescriptor: [4, 1, 16], LUTData: new Uint16Array([10, 100, 200, 1000]).buffer, ModalityLUTType: 'OD', _vrMap: { LUTDescriptor: 'US', LUTData: 'OW' } }],
+      PixelData: new Uint16Array([0, 1, 2, 4, 9]).buffer,
+      _vrMap: { PixelData: 'OW' },
+    });
+    const img = decodeDicomImage(file);
+    // Entries for stored values 1..4; 0 takes the first entry, 9 the last.
+    expect(Array.from(img.frames[0])).toEqual([10, 10, 100, 1000, 1000]);
+    expect(img.valueRange).toEqual([10, 1000]);
+  });
+
   it('refuses an instance claiming more pixels than one instance may have, before allocating them', () => {
     const file = writePart10({
       SOPClassUID: '1.2.840.10008.5.1.4.1.1.7',

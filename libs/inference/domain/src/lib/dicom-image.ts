@@ -2,7 +2,7 @@ import { concatBytes, num, nums, str } from './dataset-values';
 import { dcmjs, type NaturalDataset } from './dcmjs';
 import { DicomDecodeError, UnsupportedTransferSyntaxError } from './dicom-decode.exception';
 import { decodeEncapsulatedFrame, framesFromFragments, isDecodableEncapsulated } from './pixel-codecs';
-import { readVoi, type VoiLut, type VoiLutFunction } from './voi-lut';
+import { readLutItem, readVoi, type VoiLut, type VoiLutFunction } from './voi-lut';
 
 /** Transfer syntaxes with native (uncompressed) pixel data. */
 export const NATIVE_TRANSFER_SYNTAXES = {
@@ -268,8 +268,13 @@ export function decodeDicomImage(input: Uint8Array | ArrayBuffer): DicomImage {
   if (photometric !== 'MONOCHROME1' && photometric !== 'MONOCHROME2') {
     throw new DicomDecodeError('UNSUPPORTED_PIXEL_FORMAT', `PhotometricInterpretation ${photometric.slice(0, 16)}: only MONOCHROME1/2 are supported`);
   }
-  const format = pixelFormat(ds, ts);
-  const frames = native ? nativeFrames(bytes, ds, format, ts) : encapsulatedFrames(ds, format, ts, photometric);
+  const declared = pixelFormat(ds, ts);
+  // A Modality LUT Sequence (0028,3000) takes the place of RescaleSlope/Intercept (PS3.3 C.11.1).
+  const seq = ds.ModalityLUTSequence;
+  const modalityLut = readLutItem(Array.isArray(seq) ? seq[0] : seq);
+  const format = modalityLut ? { ...declared, slope: 1, intercept: 0 } : declared;
+  const stored = native ? nativeFrames(bytes, ds, format, ts) : encapsulatedFrames(ds, format, ts, photometric);
+  const frames = modalityLut ? stored.map((f) => applyModalityLut(f, modalityLut)) : stored;
   const voi = readVoi(ds);
   const ipp = nums(ds.ImagePositionPatient, 3);
   const spacing = nums(ds.PixelSpacing, 2) ?? nums(ds.ImagerPixelSpacing, 2);
@@ -294,8 +299,28 @@ export function decodeDicomImage(input: Uint8Array | ArrayBuffer): DicomImage {
     requestedProcedureDescription: str(ds.RequestedProcedureDescription) || undefined,
     viewPosition: str(ds.ViewPosition)?.toUpperCase() || undefined,
     pixelSpacing: spacing && spacing.every((v) => v > 0) ? (spacing as [number, number]) : undefined,
-    valueRange: valueRange(format),
+    valueRange: modalityLut ? lutRange(modalityLut) : valueRange(format),
   };
+}
+
+/** Stored values through the Modality LUT: the entry for each value, the first or last one outside its range. */
+function applyModalityLut(frame: Float32Array, lut: VoiLut): Float32Array {
+  const last = lut.data.length - 1;
+  for (let i = 0; i < frame.length; i++) {
+    const k = frame[i] - lut.firstMapped;
+    frame[i] = lut.data[k < 0 ? 0 : k > last ? last : k];
+  }
+  return frame;
+}
+
+function lutRange(lut: VoiLut): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of lut.data) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
 }
 
 /** The stored-value range of the format in modality values (a negative slope swaps the ends). */

@@ -40,7 +40,8 @@ function lutEntries(data: unknown, count: number): Uint16Array | undefined {
   return undefined;
 }
 
-function readLut(item: unknown): VoiLut | undefined {
+/** One LUT item (LUTDescriptor + LUTData), VOI or Modality LUT Sequence; undefined when malformed. */
+export function readLutItem(item: unknown): VoiLut | undefined {
   if (typeof item !== 'object' || item === null) return undefined;
   const it = item as Record<string, unknown>;
   const d = it.LUTDescriptor;
@@ -60,7 +61,7 @@ export function readVoi(ds: Record<string, unknown>): Voi {
   const fn = str(ds.VOILUTFunction) ?? 'LINEAR';
   const lutFunction: VoiLutFunction = fn === 'LINEAR_EXACT' || fn === 'SIGMOID' ? fn : 'LINEAR';
   const seq = ds.VOILUTSequence;
-  const lut = Array.isArray(seq) ? readLut(seq[0]) : readLut(seq);
+  const lut = Array.isArray(seq) ? readLutItem(seq[0]) : readLutItem(seq);
   // LINEAR requires width >= 1, LINEAR_EXACT and SIGMOID width > 0 (C.11.2.1.2).
   const validWidth = width !== undefined && (lutFunction === 'LINEAR' ? width >= 1 : width > 0);
   return { window: center !== undefined && validWidth ? { center, width: width as number } : undefined, lutFunction, lut };
