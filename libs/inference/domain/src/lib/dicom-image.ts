@@ -1,8 +1,8 @@
-import { concatBytes, num, nums, str } from './dataset-values';
+import { concatBytes, extent, num, nums, str } from './dataset-values';
 import { dcmjs, type NaturalDataset } from './dcmjs';
 import { DicomDecodeError, UnsupportedTransferSyntaxError } from './dicom-decode.exception';
 import { decodeEncapsulatedFrame, framesFromFragments, isDecodableEncapsulated } from './pixel-codecs';
-import { readLutItem, readVoi, type VoiLut, type VoiLutFunction } from './voi-lut';
+import { lutLookup, readLutItem, readVoi, type VoiLut, type VoiLutFunction } from './voi-lut';
 
 /** Transfer syntaxes with native (uncompressed) pixel data. */
 export const NATIVE_TRANSFER_SYNTAXES = {
@@ -299,28 +299,15 @@ export function decodeDicomImage(input: Uint8Array | ArrayBuffer): DicomImage {
     requestedProcedureDescription: str(ds.RequestedProcedureDescription) || undefined,
     viewPosition: str(ds.ViewPosition)?.toUpperCase() || undefined,
     pixelSpacing: spacing && spacing.every((v) => v > 0) ? (spacing as [number, number]) : undefined,
-    valueRange: modalityLut ? lutRange(modalityLut) : valueRange(format),
+    valueRange: modalityLut ? extent(modalityLut.data) : valueRange(format),
   };
 }
 
-/** Stored values through the Modality LUT: the entry for each value, the first or last one outside its range. */
+/** Stored values through the Modality LUT (in place): the entry for each value, the first or last one outside its range. */
 function applyModalityLut(frame: Float32Array, lut: VoiLut): Float32Array {
-  const last = lut.data.length - 1;
-  for (let i = 0; i < frame.length; i++) {
-    const k = frame[i] - lut.firstMapped;
-    frame[i] = lut.data[k < 0 ? 0 : k > last ? last : k];
-  }
+  const lookup = lutLookup(lut);
+  for (let i = 0; i < frame.length; i++) frame[i] = lookup(frame[i]);
   return frame;
-}
-
-function lutRange(lut: VoiLut): [number, number] {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of lut.data) {
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  return [lo, hi];
 }
 
 /** The stored-value range of the format in modality values (a negative slope swaps the ends). */

@@ -1,4 +1,5 @@
 import type { Finding, StudyReceived } from '@triage/contracts';
+import { extent } from './dataset-values';
 import type { DicomImage } from './dicom-image';
 import type { ModelManifest } from './model-manifest';
 
@@ -44,17 +45,6 @@ export interface FrameExposure {
   atEnds: number;
 }
 
-function frameRange(frame: Float32Array): [number, number] {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < frame.length; i++) {
-    const v = frame[i];
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  return [lo, hi];
-}
-
 /**
  * The median of a frame to within (hi - lo) / 4096, from a histogram: one pass, no copy. Finer than the
  * blank band (1 % of the range) by a factor of 40, which is all the exposure checks need of it.
@@ -80,7 +70,7 @@ export function approximateMedian(values: Float32Array, lo: number, hi: number):
 /** Measures one frame against a value range (the stored range; the frame's own range when unknown). */
 export function measureExposure(frame: Float32Array, range: readonly [number, number] | undefined, t: ExposureThresholds = DEFAULT_EXPOSURE_THRESHOLDS): FrameExposure {
   if (frame.length === 0) return { nearMedian: 1, atEnds: 0 };
-  const [lo, hi] = range ?? frameRange(frame);
+  const [lo, hi] = range ?? extent(frame);
   const width = Math.max(hi - lo, Number.EPSILON);
   const median = approximateMedian(frame, lo, hi);
   const band = t.blankBand * width;

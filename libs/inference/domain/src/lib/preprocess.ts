@@ -1,3 +1,4 @@
+import { extent } from './dataset-values';
 import type { DicomImage } from './dicom-image';
 import { inputGeometry, type ModelManifest, type Preprocessing } from './model-manifest';
 import { applyVoiLut, applyVoiWindow, voiLutFunction, voiWindowFunction } from './voi-lut';
@@ -18,24 +19,13 @@ function linearWindow(lower: number, upper: number): (x: number) => number {
   };
 }
 
-function minMax(values: Float32Array): [number, number] {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  return [lo, hi];
-}
-
 /** The linear [lower, upper] range of a fixed HU window, or of the min-max fallback of voi-lut. */
 export function intensityWindow(frame: Float32Array, spec: Preprocessing['intensity']): [number, number] {
   switch (spec.kind) {
     case 'hu-window':
       return [spec.center - spec.width / 2, spec.center + spec.width / 2];
     case 'voi-lut': {
-      const [lo, hi] = minMax(frame);
+      const [lo, hi] = extent(frame);
       // A flat frame would divide by zero; any positive span maps it to 0.
       return [lo, hi > lo ? hi : lo + 1];
     }

@@ -87,14 +87,20 @@ export function voiWindowFunction(w: VoiWindow, fn: VoiLutFunction): (x: number)
   }
 }
 
-/** A VOI LUT Sequence item for one value, into 0..1: below the first mapped value the first entry, above the last the last. */
-export function voiLutFunction(lut: VoiLut): (x: number) => number {
+/** A LUT's entry for one value: below the first mapped value the first entry, above the last the last. */
+export function lutLookup(lut: VoiLut): (x: number) => number {
   const last = lut.data.length - 1;
-  const scale = 1 / (2 ** lut.bits - 1);
   return (x) => {
     const k = Math.round(x) - lut.firstMapped;
-    return Math.min(1, lut.data[k < 0 ? 0 : k > last ? last : k] * scale);
+    return lut.data[k < 0 ? 0 : k > last ? last : k];
   };
+}
+
+/** A VOI LUT Sequence item for one value, into 0..1 (the entry over the largest value its bits hold). */
+export function voiLutFunction(lut: VoiLut): (x: number) => number {
+  const lookup = lutLookup(lut);
+  const scale = 1 / (2 ** lut.bits - 1);
+  return (x) => Math.min(1, lookup(x) * scale);
 }
 
 function mapAll(values: Float32Array, f: (x: number) => number): Float32Array {
