@@ -128,11 +128,15 @@ export const ModelManifestSchema = z.object({
   }),
   input: z.object({
     name: z.string().min(1),
-    shape: z.array(z.number().int().positive()).length(4).describe('[N, C, H, W] (NCHW) or [N, H, W, C] (NHWC); N = 1'),
-    layout: z.enum(['NCHW', 'NHWC']).default('NCHW'),
+    shape: z
+      .array(z.number().int().positive())
+      .min(4)
+      .max(5)
+      .describe('[N, C, H, W] (NCHW), [N, H, W, C] (NHWC) or [N, C, D, H, W] (NCDHW: the whole series as one volume); N = 1'),
+    layout: z.enum(['NCHW', 'NHWC', 'NCDHW']).default('NCHW'),
   }),
   preprocessing: PreprocessingSchema,
-  aggregation: z.enum(['max', 'mean']).describe('How per-slice (per-frame) outputs become one study result'),
+  aggregation: z.enum(['max', 'mean']).describe('How per-slice (per-frame) outputs become one study result (a volume input runs once)'),
   output: z.object({
     tensor: z.string().min(1),
     activation: z.enum(['sigmoid', 'softmax', 'none']),
@@ -162,6 +166,9 @@ export function parseModelManifest(json: unknown): ModelManifest {
     throw new ManifestInvalidError(`model manifest invalid: ${issues}`);
   }
   const m = parsed.data;
+  if ((m.input.layout === 'NCDHW') !== (m.input.shape.length === 5)) {
+    throw new ManifestInvalidError(`model manifest invalid: input.shape has ${m.input.shape.length} dimensions for layout ${m.input.layout}`);
+  }
   const { height: h, width: w, channels: c } = inputGeometry(m);
   const { resize, crop, channels } = m.preprocessing;
   const final = crop ?? resize;
@@ -177,6 +184,9 @@ export function parseModelManifest(json: unknown): ModelManifest {
   const indexes = new Set(m.output.labels.map((l) => l.index));
   if (indexes.size !== m.output.labels.length) throw new ManifestInvalidError('model manifest invalid: two labels share an output index');
   const heatmap = m.output.heatmap;
+  if (m.input.layout === 'NCDHW' && (heatmap || c !== 1)) {
+    throw new ManifestInvalidError('model manifest invalid: volume (NCDHW) inputs take one channel and no heatmap output yet');
+  }
   if (heatmap && !m.output.labels.some((l) => l.label === heatmap.label)) {
     throw new ManifestInvalidError(`model manifest invalid: output.heatmap.label ${heatmap.label} is not one of output.labels`);
   }
@@ -186,10 +196,17 @@ export function parseModelManifest(json: unknown): ModelManifest {
   return m;
 }
 
-/** Height, width and channel count of the model input, by its layout. */
-export function inputGeometry(m: Pick<ModelManifest, 'input'>): { height: number; width: number; channels: number } {
-  const [, a, b, c] = m.input.shape;
-  return m.input.layout === 'NHWC' ? { height: a, width: b, channels: c } : { height: b, width: c, channels: a };
+/** Height, width, channel count and depth (1 for a 2-D input) of the model input, by its layout. */
+export function inputGeometry(m: Pick<ModelManifest, 'input'>): { height: number; width: number; channels: number; depth: number } {
+  const [, a, b, c, d] = m.input.shape;
+  switch (m.input.layout) {
+    case 'NHWC':
+      return { height: a, width: b, channels: c, depth: 1 };
+    case 'NCHW':
+      return { height: b, width: c, channels: a, depth: 1 };
+    case 'NCDHW':
+      return { height: c, width: d, channels: a, depth: b };
+  }
 }
 
 /** Every output tensor a run must fetch: the probabilities, the heatmap and the measurements. */

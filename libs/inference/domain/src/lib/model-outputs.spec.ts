@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inputGeometry, ManifestInvalidError, outputTensors, parseModelManifest } from './model-manifest';
-import { centreCrop, modelInput } from './preprocess';
+import { centreCrop, modelInput, volumeInput } from './preprocess';
 import { decodeMeasurements, heatmapPlane, heatmapToGrey8 } from './model-outputs';
 
 const MANIFESTS = join(__dirname, '../../../../../models/manifests');
@@ -44,9 +44,9 @@ describe('input geometry, crop and channels', () => {
   const cxr18 = load('cxr18-convention-reference') as Record<string, unknown> & { input: Record<string, unknown>; preprocessing: Record<string, unknown> };
 
   it('reads the input size by layout and checks crop and channel settings against it', () => {
-    expect(inputGeometry(parseModelManifest(cxr18))).toEqual({ height: 224, width: 224, channels: 1 });
+    expect(inputGeometry(parseModelManifest(cxr18))).toEqual({ height: 224, width: 224, channels: 1, depth: 1 });
     const nhwc = { ...cxr18, input: { ...cxr18.input, shape: [1, 224, 224, 3], layout: 'NHWC' }, preprocessing: { ...cxr18.preprocessing, channels: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } } };
-    expect(inputGeometry(parseModelManifest(nhwc))).toEqual({ height: 224, width: 224, channels: 3 });
+    expect(inputGeometry(parseModelManifest(nhwc))).toEqual({ height: 224, width: 224, channels: 3, depth: 1 });
     const resize256 = { ...(cxr18.preprocessing.resize as object), height: 256, width: 256 };
     expect(() => parseModelManifest({ ...cxr18, preprocessing: { ...cxr18.preprocessing, resize: resize256 } })).toThrow(/resize 256x256 does not match input 224x224/);
     expect(parseModelManifest({ ...cxr18, preprocessing: { ...cxr18.preprocessing, resize: resize256, crop: { height: 224, width: 224 } } }).preprocessing.crop).toEqual({ height: 224, width: 224 });
@@ -70,5 +70,24 @@ describe('input geometry, crop and channels', () => {
     const src = Float32Array.from({ length: 16 }, (_, i) => i);
     expect(Array.from(centreCrop(src, 4, 4, 2, 2))).toEqual([5, 6, 9, 10]);
     expect(Array.from(centreCrop(src, 4, 4, 3, 3))).toEqual([0, 1, 2, 4, 5, 6, 8, 9, 10]);
+  });
+});
+
+describe('volume inputs (NCDHW)', () => {
+  const head = load('head-ct-hyperdensity') as Record<string, unknown> & { input: Record<string, unknown>; output: Record<string, unknown> };
+  const volume = { ...head, input: { name: 'image', shape: [1, 1, 8, 256, 256], layout: 'NCDHW' }, output: { ...head.output, heatmap: undefined } };
+
+  it('reads depth from an NCDHW shape and refuses a heatmap, a mismatched rank or several channels', () => {
+    expect(inputGeometry(parseModelManifest(volume))).toEqual({ height: 256, width: 256, channels: 1, depth: 8 });
+    expect(() => parseModelManifest({ ...volume, output: head.output })).toThrow(/no heatmap output yet/);
+    expect(() => parseModelManifest({ ...volume, input: { ...volume.input, shape: [1, 1, 256, 256] } })).toThrow(/4 dimensions for layout NCDHW/);
+    expect(() => parseModelManifest({ ...volume, input: { ...volume.input, shape: [1, 3, 8, 256, 256] } })).toThrow(/one channel/);
+  });
+
+  it('resamples the ordered slices to the model depth with linear interpolation and half-slice centres', () => {
+    const planes = [0, 10, 20, 30].map((v) => Float32Array.from([v, v + 1]));
+    expect(Array.from(volumeInput(planes, 4))).toEqual([0, 1, 10, 11, 20, 21, 30, 31]);
+    expect(Array.from(volumeInput(planes, 2))).toEqual([5, 6, 25, 26]);
+    expect(Array.from(volumeInput(planes.slice(0, 2), 4))).toEqual([0, 1, 2.5, 3.5, 7.5, 8.5, 10, 11]);
   });
 });

@@ -132,6 +132,29 @@ export function modelInput(plane: Float32Array, manifest: Pick<ModelManifest, 'i
 }
 
 /**
+ * The ordered, preprocessed slice planes of a series as one volume of `depth` planes (NCDHW data, one
+ * channel): linear interpolation between neighbouring slices in slice order, with half-slice centres
+ * like the in-plane resize. Slice order comes from ImagePositionPatient (orderSlices); the spacing is
+ * taken as even, so a series with gaps should be caught by the incomplete-series check first.
+ */
+export function volumeInput(planes: readonly Float32Array[], depth: number): Float32Array {
+  if (planes.length === 0) throw new Error('no slices for the volume');
+  const n = planes[0].length;
+  const out = new Float32Array(n * depth);
+  const scale = planes.length / depth;
+  for (let z = 0; z < depth; z++) {
+    const f = Math.min(Math.max((z + 0.5) * scale - 0.5, 0), planes.length - 1);
+    const z0 = Math.floor(f);
+    const z1 = Math.min(z0 + 1, planes.length - 1);
+    const w = f - z0;
+    const a = planes[z0];
+    const b = planes[z1];
+    for (let i = 0; i < n; i++) out[z * n + i] = a[i] * (1 - w) + b[i] * w;
+  }
+  return out;
+}
+
+/**
  * One frame into a model input plane: window (HU or VOI), MONOCHROME1 inversion, resize, normalise, crop.
  * The point operations (window, inversion, normalisation) run on the samples the resize reads, so a
  * 1024x1024 radiograph costs a pass for its range (min-max fallback only) and 4 lookups per output pixel.

@@ -13,6 +13,8 @@ import {
   imagesForViews,
   modelInput,
   orderSlices,
+  inputGeometry,
+  volumeInput,
   preprocessFrame,
   qualityFinding,
   selectSeries,
@@ -163,6 +165,7 @@ export class InferenceService {
    */
   private async runSlices(model: RegisteredModel, slices: readonly Slice[], deadline: number) {
     const { manifest } = model;
+    if (manifest.input.layout === 'NCDHW') return this.runVolume(model, slices, deadline);
     const hm = manifest.output.heatmap;
     const hmIndex = hm ? manifest.output.labels.find((l) => l.label === hm.label)?.index : undefined;
     const probabilities: number[][] = [];
@@ -183,6 +186,22 @@ export class InferenceService {
       }
     }
     return { probabilities, measurements, heatmap };
+  }
+
+  /** A volume model: every slice preprocessed, the series resampled to the model's depth, one run. */
+  private async runVolume(model: RegisteredModel, slices: readonly Slice[], deadline: number) {
+    const { manifest } = model;
+    const planes: Float32Array[] = [];
+    for (const slice of slices) {
+      if (performance.now() > deadline) {
+        throw new InferenceException('RUN_TIMEOUT', `model ${manifest.id}@${manifest.version} ran past ${this.options.runTimeoutMs} ms preparing ${planes.length} of ${slices.length} slices`);
+      }
+      planes.push(modelInput(preprocessFrame(slice.image, slice.frame, manifest.preprocessing), manifest));
+    }
+    const outputs = await this.registry.runOutputs(model, volumeInput(planes, inputGeometry(manifest).depth));
+    const probabilities = [activate(outputs[manifest.output.tensor].data, manifest.output.activation)];
+    const measurements = [manifest.output.measurements.map((m) => outputs[m.tensor].data[m.index] ?? Number.NaN)];
+    return { probabilities, measurements, heatmap: undefined };
   }
 
   /** Stores the heatmap of a positive finding of the heatmap's label and references it from the finding. */
