@@ -15,6 +15,8 @@ export interface GraphSpec {
   doc: string;
   input: { name: string; shape: number[] };
   output: { name: string; shape: number[] };
+  /** Further outputs (heatmaps, measurements), after the main one. */
+  extraOutputs?: { name: string; shape: number[] }[];
   nodes: onnx.INodeProto[];
   initializers: onnx.ITensorProto[];
 }
@@ -87,7 +89,7 @@ export function encodeModel(spec: GraphSpec, version: string): Uint8Array {
       node: spec.nodes,
       initializer: spec.initializers,
       input: [valueInfo(spec.input.name, spec.input.shape)],
-      output: [valueInfo(spec.output.name, spec.output.shape)],
+      output: [spec.output, ...(spec.extraOutputs ?? [])].map((o) => valueInfo(o.name, o.shape)),
     },
   });
   return onnx.ModelProto.encode(model).finish();

@@ -17,7 +17,7 @@ export interface ReferenceModel {
 /** Head CT hyperdensity: parameters shared with its manifest and tests. */
 export const HEAD_CT = {
   id: 'head-ct-hyperdensity',
-  version: '1.0.0',
+  version: '1.1.0',
   size: 256,
   // The preprocessing windows HU to 0..100 and scales to 0..1, so 50..90 HU is 0.5..0.9.
   maskLow: 0.5,
@@ -26,12 +26,14 @@ export const HEAD_CT = {
   // 256x256 slice; a normal brain (20..45 HU) covers 0 %. t sits at 0.4 % (~260 px), k makes it steep.
   t: 0.004,
   k: 1500,
+  // Heatmap: the in-band mask averaged over a 9x9 neighbourhood (same size as the input).
+  heatmapKernel: 9,
 } as const;
 
 /** Chest X-ray lung opacity: regions in the 224x224 input, [row0, col0, row1, col1) (PA view, image left = patient right). */
 export const CXR = {
   id: 'cxr-reference',
-  version: '1.0.0',
+  version: '1.1.0',
   size: 224,
   rightLung: [60, 40, 150, 90],
   leftLung: [60, 134, 150, 184],
@@ -41,6 +43,11 @@ export const CXR = {
   t: 0.66,
   k: 20,
   eps: 0.01,
+  // Reference cardiothoracic ratio: on the column profile of a row band through the heart, the columns
+  // brighter than `heartLevel` (heart and mediastinum) over those brighter than `bodyLevel` (the body).
+  ctrRows: [134, 155],
+  heartLevel: 0.7,
+  bodyLevel: 0.1,
 } as const;
 
 function headCtGraph(): GraphSpec {
@@ -49,9 +56,11 @@ function headCtGraph(): GraphSpec {
     name: 'head_ct_hyperdensity',
     doc:
       'REFERENCE MODEL, NOT FOR CLINICAL USE. Fraction of a windowed head CT slice (0..1 = 0..100 HU) ' +
-      `in ${maskLow * 100}..${maskHigh * 100} HU, through a logistic k*(fraction - t).`,
+      `in ${maskLow * 100}..${maskHigh * 100} HU, through a logistic k*(fraction - t); heatmap: that mask, ` +
+      `averaged over ${HEAD_CT.heatmapKernel}x${HEAD_CT.heatmapKernel} pixels.`,
     input: { name: 'image', shape: [1, 1, size, size] },
     output: { name: 'probability', shape: [1, 1] },
+    extraOutputs: [{ name: 'heatmap', shape: [1, 1, size, size] }],
     initializers: [
       floatTensor('mask_low', [], [maskLow]),
       floatTensor('mask_high', [], [maskHigh]),
@@ -69,6 +78,11 @@ function headCtGraph(): GraphSpec {
       node('Sub', ['fraction_2d', 't'], ['centred']),
       node('Mul', ['centred', 'k'], ['logit']),
       node('Sigmoid', ['logit'], ['probability']),
+      node('AveragePool', ['mask'], ['heatmap'], {
+        kernel_shape: [HEAD_CT.heatmapKernel, HEAD_CT.heatmapKernel],
+        pads: Array(4).fill((HEAD_CT.heatmapKernel - 1) / 2),
+        strides: [1, 1],
+      }),
     ],
   };
 }
@@ -96,9 +110,11 @@ function cxrGraph(): GraphSpec {
     name: 'cxr_reference',
     doc:
       'REFERENCE MODEL, NOT FOR CLINICAL USE. Crude lung opacity: mean intensity of the brighter lung field ' +
-      'relative to the mediastinum on a 224x224 PA chest radiograph (0..1), through a logistic k*(ratio - t).',
+      'relative to the mediastinum on a 224x224 PA chest radiograph (0..1), through a logistic k*(ratio - t); ' +
+      'ctr: a crude cardiothoracic ratio (bright central columns over body columns of a row band through the heart).',
     input: { name: 'image', shape: [1, 1, size, size] },
     output: { name: 'probability', shape: [1, 1] },
+    extraOutputs: [{ name: 'ctr', shape: [1, 1] }],
     initializers: [
       int64Tensor('hw_axes', [2], [2, 3]),
       ...right.initializers,
@@ -108,11 +124,29 @@ function cxrGraph(): GraphSpec {
       floatTensor('t', [], [t]),
       floatTensor('k', [], [k]),
       int64Tensor('out_shape', [2], [1, 1]),
+      int64Tensor('band_starts', [2], [CXR.ctrRows[0], 0]),
+      int64Tensor('band_ends', [2], [CXR.ctrRows[1], size]),
+      floatTensor('heart_level', [], [CXR.heartLevel]),
+      floatTensor('body_level', [], [CXR.bodyLevel]),
+      floatTensor('one', [], [1]),
+      int64Tensor('sum_axes', [3], [1, 2, 3]),
     ],
     nodes: [
       ...right.nodes,
       ...left.nodes,
       ...med.nodes,
+      node('Slice', ['image', 'band_starts', 'band_ends', 'hw_axes'], ['band']),
+      node('ReduceMean', ['band'], ['profile'], { axes: [2], keepdims: 1 }),
+      node('Greater', ['profile', 'heart_level'], ['heart_cols_b']),
+      node('Greater', ['profile', 'body_level'], ['body_cols_b']),
+      node('Cast', ['heart_cols_b'], ['heart_cols'], { to: onnx.TensorProto.DataType.FLOAT }),
+      node('Cast', ['body_cols_b'], ['body_cols'], { to: onnx.TensorProto.DataType.FLOAT }),
+      // Opset 13 ReduceSum takes its axes as an input.
+      node('ReduceSum', ['heart_cols', 'sum_axes'], ['heart_width'], { keepdims: 1 }),
+      node('ReduceSum', ['body_cols', 'sum_axes'], ['body_width'], { keepdims: 1 }),
+      node('Max', ['body_width', 'one'], ['body_safe']),
+      node('Div', ['heart_width', 'body_safe'], ['ctr_4d']),
+      node('Reshape', ['ctr_4d', 'out_shape'], ['ctr']),
       node('Max', ['right_lung_mean', 'left_lung_mean'], ['lung_mean']),
       node('Add', ['mediastinum_mean', 'eps'], ['mediastinum_safe']),
       node('Div', ['lung_mean', 'mediastinum_safe'], ['ratio']),

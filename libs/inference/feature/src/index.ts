@@ -6,3 +6,5 @@ export * from './lib/instance.repository';
 export * from './lib/inference.options';
 export * from './lib/inference.exception';
 export * from './lib/concurrency';
+export * from './lib/heatmap.repository';
+export * from './lib/heatmaps.http.controller';

@@ -49,6 +49,14 @@ export const FindingSchema = z
     threshold: z.number().min(0).max(1),
     positive: z.boolean().describe('probability >= threshold'),
     critical: z.boolean().describe('the manifest marks this label critical (alerting)'),
+    heatmap: z
+      .object({
+        url: z.url().describe('PNG served by the inference service (8-bit greyscale, 0..255 = 0..1 of the model output)'),
+        sopInstanceUid: DicomUidSchema.describe('The instance the heatmap was computed on (the highest-scoring slice)'),
+        frame: z.number().int().nonnegative().describe('Frame of that instance (0 for single-frame objects)'),
+      })
+      .optional()
+      .describe('Where the model looked, when its manifest declares a heatmap output'),
   })
   .describe('One AI finding');
 export type Finding = z.infer<typeof FindingSchema>;
@@ -64,6 +72,17 @@ export const InferenceRunSchema = z
     startedAt: z.iso.datetime({ offset: true }),
     latencyMs: z.number().nonnegative(),
     findings: z.array(FindingSchema),
+    measurements: z
+      .array(
+        z.object({
+          name: z.string().min(1).max(64).describe("The model's measurement name"),
+          code: CodingSchema.describe('What was measured (RadElement, SNOMED CT or LOINC where one exists)'),
+          value: z.number(),
+          unit: z.string().min(1).max(32).describe('UCUM unit code (http://unitsofmeasure.org), e.g. 1 for a ratio, mm'),
+        }),
+      )
+      .optional()
+      .describe('Quantities the model measured, when its manifest declares measurement outputs'),
   })
   .describe('One model run over one study');
 export type InferenceRun = z.infer<typeof InferenceRunSchema>;

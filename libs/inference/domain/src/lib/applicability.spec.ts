@@ -1,7 +1,7 @@
 import type { StudyReceived } from '@triage/contracts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { selectSeries } from './applicability';
+import { imagesForViews, selectSeries } from './applicability';
 import { parseModelManifest } from './model-manifest';
 
 const MANIFESTS = join(__dirname, '../../../../../models/manifests');
@@ -58,5 +58,14 @@ describe('selectSeries', () => {
   it('needs minInstances', () => {
     const strict = { ...head, applicability: { ...head.applicability, minInstances: 5 } };
     expect(selectSeries(strict, study([{ modality: 'CT', bodyPart: 'HEAD', count: 4 }]))).toBeUndefined();
+  });
+});
+
+describe('imagesForViews', () => {
+  const cxr = parseModelManifest(JSON.parse(readFileSync(join(MANIFESTS, 'cxr-reference.json'), 'utf8')));
+  it('keeps only images of the listed views (an image without ViewPosition is none of them), or all without a list', () => {
+    const images = [{ viewPosition: 'PA' }, { viewPosition: 'LL' }, {}, { viewPosition: 'AP' }];
+    expect(imagesForViews(cxr, images)).toEqual([{ viewPosition: 'PA' }, { viewPosition: 'AP' }]);
+    expect(imagesForViews(head, images)).toEqual(images);
   });
 });

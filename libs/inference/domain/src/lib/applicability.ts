@@ -31,3 +31,13 @@ export function selectSeries(manifest: ModelManifest, study: StudyReceived): Ser
   }
   return best;
 }
+
+/**
+ * The images of a selected series that a model with a `views` list may see: those whose ViewPosition is
+ * listed (an image without one is not assumed to be any view). All images when the list is empty.
+ */
+export function imagesForViews<T extends { viewPosition?: string }>(manifest: ModelManifest, images: readonly T[]): T[] {
+  const views = new Set(manifest.applicability.views.map((v) => v.toUpperCase()));
+  if (views.size === 0) return [...images];
+  return images.filter((i) => i.viewPosition !== undefined && views.has(i.viewPosition));
+}

@@ -5,7 +5,9 @@ export type DicomDecodeErrorCode =
   | 'UNSUPPORTED_TRANSFER_SYNTAX'
   | 'UNSUPPORTED_PIXEL_FORMAT'
   | 'MISSING_PIXEL_DATA'
-  | 'PIXEL_DATA_TRUNCATED';
+  | 'PIXEL_DATA_TRUNCATED'
+  | 'PIXEL_DATA_CORRUPT'
+  | 'CODEC_NOT_LOADED';
 
 export class DicomDecodeError extends Error {
   /** Decoding the same bytes again gives the same result: retrying cannot help. */
@@ -35,14 +37,14 @@ const TRANSFER_SYNTAX_NAMES: Record<string, string> = {
   '1.2.840.10008.1.2.4.203': 'HTJ2K',
 };
 
-/** A transfer syntax whose pixel data this pipeline cannot decode yet (compressed or deflated). */
+/** A transfer syntax whose pixel data this pipeline does not decode (deflated, JPEG-LS, JPEG 2000, HTJ2K). */
 export class UnsupportedTransferSyntaxError extends DicomDecodeError {
   constructor(readonly transferSyntaxUid: string) {
     const name = TRANSFER_SYNTAX_NAMES[transferSyntaxUid];
     super(
       'UNSUPPORTED_TRANSFER_SYNTAX',
-      `unsupported transfer syntax ${transferSyntaxUid}${name ? ` (${name})` : ''}: only native (uncompressed) ` +
-        'implicit/explicit VR little endian and explicit VR big endian pixel data can be decoded',
+      `unsupported transfer syntax ${transferSyntaxUid}${name ? ` (${name})` : ''}: native (implicit/explicit VR ` +
+        'little endian, explicit VR big endian), RLE Lossless and JPEG baseline, extended and lossless pixel data can be decoded',
     );
     this.name = 'UnsupportedTransferSyntaxError';
   }

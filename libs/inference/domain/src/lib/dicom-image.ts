@@ -1,5 +1,8 @@
+import { concatBytes, extent, num, nums, str } from './dataset-values';
 import { dcmjs, type NaturalDataset } from './dcmjs';
 import { DicomDecodeError, UnsupportedTransferSyntaxError } from './dicom-decode.exception';
+import { decodeEncapsulatedFrame, framesFromFragments, isDecodableEncapsulated } from './pixel-codecs';
+import { lutLookup, readLutItem, readVoi, type VoiLut, type VoiLutFunction } from './voi-lut';
 
 /** Transfer syntaxes with native (uncompressed) pixel data. */
 export const NATIVE_TRANSFER_SYNTAXES = {
@@ -25,11 +28,24 @@ export interface DicomImage {
   imageOrientationPatient?: [number, number, number, number, number, number];
   windowCenter?: number;
   windowWidth?: number;
+  /** VOILUTFunction (0028,1056) that goes with the window; LINEAR when absent. */
+  voiLutFunction: VoiLutFunction;
+  /** The first item of the VOI LUT Sequence (0028,3010), when present and well formed. */
+  voiLut?: VoiLut;
+  /** BodyPartExamined (0018,0015) of the instance, upper case. */
+  bodyPart?: string;
+  /** ViewPosition (0018,5101) of a projection image (PA, AP, LL, ...), upper case. */
+  viewPosition?: string;
+  /** RequestedProcedureDescription (0032,1060): the order as the modality worklist gave it. */
+  requestedProcedureDescription?: string;
   /** Row and column spacing in mm: PixelSpacing, else ImagerPixelSpacing (projection radiography). */
   pixelSpacing?: [number, number];
   /** The modality values BitsStored can represent (after rescale), for exposure checks. */
   valueRange?: [number, number];
 }
+
+/** At most 2^27 pixels (512 MiB as Float32) per instance: a 16-frame 2048x4096 object, or 128 CT slices of 1024x1024. */
+export const MAX_PIXELS_PER_INSTANCE = 2 ** 27;
 
 const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
 
@@ -70,37 +86,16 @@ export function readTransferSyntax(bytes: Uint8Array): string {
   throw new DicomDecodeError('NOT_PART10', 'file meta has no transfer syntax UID (0002,0010)');
 }
 
-function num(v: unknown): number | undefined {
-  const x = Array.isArray(v) ? v[0] : v;
-  const n = typeof x === 'string' ? Number(x) : x;
-  return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
-}
-
-function nums<N extends number>(v: unknown, count: N): number[] | undefined {
-  if (!Array.isArray(v) || v.length < count) return undefined;
-  const out = v.slice(0, count).map(num);
-  return out.every((x) => x !== undefined) ? (out as number[]) : undefined;
-}
-
-function str(v: unknown): string | undefined {
-  const x = Array.isArray(v) ? v[0] : v;
-  return typeof x === 'string' ? x.trim() : undefined;
-}
-
-function pixelBytes(ds: NaturalDataset): Uint8Array {
+/** The PixelData value as dcmjs gave it: one buffer (native) or one per frame or fragment (encapsulated). */
+function pixelParts(ds: NaturalDataset): Uint8Array[] {
   const pd = ds.PixelData;
-  const parts = (Array.isArray(pd) ? pd : [pd]).filter((p): p is ArrayBuffer => p instanceof ArrayBuffer);
-  if (parts.length === 0) throw new DicomDecodeError('MISSING_PIXEL_DATA', 'no native pixel data (7FE0,0010)');
-  if (parts.length === 1) return new Uint8Array(parts[0]);
-  const total = parts.reduce((n, p) => n + p.byteLength, 0);
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(new Uint8Array(p), at);
-    at += p.byteLength;
-  }
-  return out;
+  // dcmjs nests fragment lists when a frame spans several fragments.
+  const flat = (Array.isArray(pd) ? pd : [pd]).flatMap((p: unknown) => (Array.isArray(p) ? p : [p]));
+  const parts = flat.filter((p): p is ArrayBuffer => p instanceof ArrayBuffer).map((p) => new Uint8Array(p));
+  if (parts.length === 0) throw new DicomDecodeError('MISSING_PIXEL_DATA', 'no pixel data (7FE0,0010)');
+  return parts;
 }
+
 
 interface PixelFormat {
   rows: number;
@@ -133,6 +128,10 @@ function pixelFormat(ds: NaturalDataset, ts: string): PixelFormat {
     throw new DicomDecodeError('UNSUPPORTED_PIXEL_FORMAT', `BitsStored ${bitsStored} / HighBit ${highBit} inconsistent with BitsAllocated ${bitsAllocated}`);
   }
   const frames = Math.max(1, Math.trunc(num(ds.NumberOfFrames) ?? 1));
+  // Decoded values are Float32: bound what one instance may claim before anything is allocated.
+  if (rows * columns * frames > MAX_PIXELS_PER_INSTANCE) {
+    throw new DicomDecodeError('UNSUPPORTED_PIXEL_FORMAT', `${rows}x${columns}x${frames} pixels exceed the ${MAX_PIXELS_PER_INSTANCE} pixels one instance may have`);
+  }
   const bigEndian = ts === NATIVE_TRANSFER_SYNTAXES.explicitBig;
   return {
     rows,
@@ -166,6 +165,21 @@ function pixelDataInsideFile(bytes: Uint8Array, length: number, ts: string): boo
   return false;
 }
 
+/** Typed arrays use the host's byte order; the 16-bit view is only a shortcut where that is little endian. */
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * A typed-array view of the samples when no masking, shifting or byte swapping is needed (BitsStored =
+ * BitsAllocated, little endian, 16-bit data aligned); otherwise undefined.
+ */
+function fastView(bytes: Uint8Array, f: PixelFormat): Uint8Array | Int8Array | Uint16Array | Int16Array | undefined {
+  if (f.bitsStored !== f.bitsAllocated || f.swap8) return undefined;
+  const count = f.rows * f.columns * f.frames;
+  if (f.bitsAllocated === 8) return f.signed ? new Int8Array(bytes.buffer, bytes.byteOffset, count) : bytes.subarray(0, count);
+  if (f.bigEndian || !HOST_LITTLE_ENDIAN || bytes.byteOffset % 2 !== 0) return undefined;
+  return f.signed ? new Int16Array(bytes.buffer, bytes.byteOffset, count) : new Uint16Array(bytes.buffer, bytes.byteOffset, count);
+}
+
 /** Native pixel data into modality values per frame (stored bits masked, sign-extended, rescaled). */
 function decodeFrames(bytes: Uint8Array, f: PixelFormat): Float32Array[] {
   const perFrame = f.rows * f.columns;
@@ -177,29 +191,70 @@ function decodeFrames(bytes: Uint8Array, f: PixelFormat): Float32Array[] {
   const shift = f.highBit + 1 - f.bitsStored;
   const mask = 2 ** f.bitsStored - 1;
   const signBit = 2 ** (f.bitsStored - 1);
+  const wrap = 2 * signBit;
+  const { slope, intercept, signed, swap8 } = f;
+  const little = !f.bigEndian;
+  const wide = f.bitsAllocated === 16;
   const out: Float32Array[] = [];
+  const fast = fastView(bytes, f);
+  if (fast) {
+    // Every stored bit is a value bit: the engine converts the samples (Float32Array.set), then rescale.
+    for (let fr = 0; fr < f.frames; fr++) {
+      const frame = new Float32Array(perFrame);
+      frame.set(fast.subarray(fr * perFrame, (fr + 1) * perFrame));
+      if (slope !== 1 || intercept !== 0) for (let i = 0; i < perFrame; i++) frame[i] = frame[i] * slope + intercept;
+      out.push(frame);
+    }
+    return out;
+  }
+  // Locals and one loop per sample width: this loop runs once per pixel of every frame.
   for (let fr = 0; fr < f.frames; fr++) {
     const frame = new Float32Array(perFrame);
     const base = fr * perFrame;
-    for (let i = 0; i < perFrame; i++) {
-      const at = base + i;
-      let raw: number;
-      if (f.bitsAllocated === 16) raw = view.getUint16(at * 2, !f.bigEndian);
-      else raw = bytes[f.swap8 ? at ^ 1 : at];
-      let v = (raw >>> shift) & mask;
-      if (f.signed && v >= signBit) v -= 2 * signBit;
-      frame[i] = v * f.slope + f.intercept;
+    if (wide) {
+      for (let i = 0; i < perFrame; i++) {
+        let v = (view.getUint16((base + i) * 2, little) >>> shift) & mask;
+        if (signed && v >= signBit) v -= wrap;
+        frame[i] = v * slope + intercept;
+      }
+    } else {
+      for (let i = 0; i < perFrame; i++) {
+        const at = base + i;
+        let v = (bytes[swap8 ? at ^ 1 : at] >>> shift) & mask;
+        if (signed && v >= signBit) v -= wrap;
+        frame[i] = v * slope + intercept;
+      }
     }
     out.push(frame);
   }
   return out;
 }
 
-/** Parses a DICOM Part 10 object and decodes its native greyscale pixel data into modality values. */
+/** Native pixel data checked against the file, into modality values per frame. */
+function nativeFrames(bytes: Uint8Array, ds: NaturalDataset, format: PixelFormat, ts: string): Float32Array[] {
+  const pixels = concatBytes(pixelParts(ds));
+  if (!pixelDataInsideFile(bytes, pixels.length, ts)) {
+    throw new DicomDecodeError('PIXEL_DATA_TRUNCATED', 'pixel data (7FE0,0010) runs past the end of the file');
+  }
+  return decodeFrames(pixels, format);
+}
+
+/** Encapsulated pixel data: each frame through its codec, then the same masking and rescale as native data. */
+function encapsulatedFrames(ds: NaturalDataset, format: PixelFormat, ts: string, photometric: string): Float32Array[] {
+  const frames = framesFromFragments(pixelParts(ds), format.frames, ts);
+  const one: PixelFormat = { ...format, frames: 1, bigEndian: false, swap8: false };
+  return frames.map((frame) => decodeFrames(decodeEncapsulatedFrame(ts, frame, { ...format, photometric }), one)[0]);
+}
+
+/**
+ * Parses a DICOM Part 10 object and decodes its greyscale pixel data (native, RLE or JPEG; compressed
+ * syntaxes need loadPixelCodecs() first) into modality values.
+ */
 export function decodeDicomImage(input: Uint8Array | ArrayBuffer): DicomImage {
   const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
   const ts = readTransferSyntax(bytes);
-  if (!NATIVE.has(ts)) throw new UnsupportedTransferSyntaxError(ts);
+  const native = NATIVE.has(ts);
+  if (!native && !isDecodableEncapsulated(ts)) throw new UnsupportedTransferSyntaxError(ts);
   let ds: NaturalDataset;
   try {
     const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
@@ -213,12 +268,14 @@ export function decodeDicomImage(input: Uint8Array | ArrayBuffer): DicomImage {
   if (photometric !== 'MONOCHROME1' && photometric !== 'MONOCHROME2') {
     throw new DicomDecodeError('UNSUPPORTED_PIXEL_FORMAT', `PhotometricInterpretation ${photometric.slice(0, 16)}: only MONOCHROME1/2 are supported`);
   }
-  const format = pixelFormat(ds, ts);
-  const pixels = pixelBytes(ds);
-  if (!pixelDataInsideFile(bytes, pixels.length, ts)) {
-    throw new DicomDecodeError('PIXEL_DATA_TRUNCATED', 'pixel data (7FE0,0010) runs past the end of the file');
-  }
-  const frames = decodeFrames(pixels, format);
+  const declared = pixelFormat(ds, ts);
+  // A Modality LUT Sequence (0028,3000) takes the place of RescaleSlope/Intercept (PS3.3 C.11.1).
+  const seq = ds.ModalityLUTSequence;
+  const modalityLut = readLutItem(Array.isArray(seq) ? seq[0] : seq);
+  const format = modalityLut ? { ...declared, slope: 1, intercept: 0 } : declared;
+  const stored = native ? nativeFrames(bytes, ds, format, ts) : encapsulatedFrames(ds, format, ts, photometric);
+  const frames = modalityLut ? stored.map((f) => applyModalityLut(f, modalityLut)) : stored;
+  const voi = readVoi(ds);
   const ipp = nums(ds.ImagePositionPatient, 3);
   const spacing = nums(ds.PixelSpacing, 2) ?? nums(ds.ImagerPixelSpacing, 2);
   const iop = nums(ds.ImageOrientationPatient, 6);
@@ -234,11 +291,23 @@ export function decodeDicomImage(input: Uint8Array | ArrayBuffer): DicomImage {
     instanceNumber: num(ds.InstanceNumber),
     imagePositionPatient: ipp as DicomImage['imagePositionPatient'],
     imageOrientationPatient: iop as DicomImage['imageOrientationPatient'],
-    windowCenter: num(ds.WindowCenter),
-    windowWidth: num(ds.WindowWidth),
+    windowCenter: voi.window?.center,
+    windowWidth: voi.window?.width,
+    voiLutFunction: voi.lutFunction,
+    voiLut: voi.lut,
+    bodyPart: str(ds.BodyPartExamined)?.toUpperCase() || undefined,
+    requestedProcedureDescription: str(ds.RequestedProcedureDescription) || undefined,
+    viewPosition: str(ds.ViewPosition)?.toUpperCase() || undefined,
     pixelSpacing: spacing && spacing.every((v) => v > 0) ? (spacing as [number, number]) : undefined,
-    valueRange: valueRange(format),
+    valueRange: modalityLut ? extent(modalityLut.data) : valueRange(format),
   };
+}
+
+/** Stored values through the Modality LUT (in place): the entry for each value, the first or last one outside its range. */
+function applyModalityLut(frame: Float32Array, lut: VoiLut): Float32Array {
+  const lookup = lutLookup(lut);
+  for (let i = 0; i < frame.length; i++) frame[i] = lookup(frame[i]);
+  return frame;
 }
 
 /** The stored-value range of the format in modality values (a negative slope swaps the ends). */

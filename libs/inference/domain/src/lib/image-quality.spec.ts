@@ -4,7 +4,7 @@ import { describeWithSharedData, sharedDataDir } from '@triage/testing';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeDicomImage, type DicomImage } from './dicom-image';
-import { assessImageQuality, exposureFindings, findIncompleteSeries, measureExposure, pixelSpacingFindings, QUALITY_CODE_SYSTEM } from './image-quality';
+import { assessImageQuality, exposureFindings, findIncompleteSeries, approximateMedian, measureExposure, pixelSpacingFindings, QUALITY_CODE_SYSTEM } from './image-quality';
 import { parseModelManifest } from './model-manifest';
 import { chestXrayVariant } from './phantoms';
 
@@ -103,5 +103,18 @@ describe('findIncompleteSeries', () => {
   it('is undefined when a complete series exists or no series matches', () => {
     expect(findIncompleteSeries(withMin, study([3, 12]))).toBeUndefined();
     expect(findIncompleteSeries(withMin, study([3], 'MR'))).toBeUndefined();
+  });
+});
+
+describe('approximateMedian', () => {
+  it('is within 1/4096 of the range of the exact median on random, constant and skewed data', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 1000 - 500;
+    for (const data of [Float32Array.from({ length: 1001 }, rnd), new Float32Array(64).fill(3), Float32Array.from({ length: 500 }, (_, i) => (i < 480 ? 0 : i))]) {
+      const sorted = Float32Array.from(data).sort();
+      const [lo, hi] = [sorted[0], sorted[sorted.length - 1]];
+      const exact = sorted[sorted.length >> 1];
+      expect(Math.abs(approximateMedian(data, lo, hi) - exact)).toBeLessThanOrEqual(Math.max(hi - lo, 1) / 4096);
+    }
   });
 });

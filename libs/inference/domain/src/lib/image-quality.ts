@@ -1,4 +1,5 @@
 import type { Finding, StudyReceived } from '@triage/contracts';
+import { extent } from './dataset-values';
 import type { DicomImage } from './dicom-image';
 import type { ModelManifest } from './model-manifest';
 
@@ -11,13 +12,14 @@ import type { ModelManifest } from './model-manifest';
 /** Code system of the mesh's own quality codes (no RadElement, SNOMED CT or LOINC code fits them). */
 export const QUALITY_CODE_SYSTEM = 'urn:triage-mesh:image-quality';
 
-export type QualityIssue = 'exposure-nearly-blank' | 'exposure-saturated' | 'pixel-spacing-missing' | 'series-incomplete';
+export type QualityIssue = 'exposure-nearly-blank' | 'exposure-saturated' | 'pixel-spacing-missing' | 'series-incomplete' | 'body-part-mismatch';
 
 const DISPLAY: Record<QualityIssue, string> = {
   'exposure-nearly-blank': 'Image nearly blank (no usable contrast)',
   'exposure-saturated': 'Exposure saturated (large area clipped at the detector range)',
   'pixel-spacing-missing': 'Pixel spacing missing (no measurements possible)',
   'series-incomplete': 'Series incomplete (fewer instances than the model needs)',
+  'body-part-mismatch': 'Body part examined does not match the order',
 };
 
 /** Modalities where exposure means an X-ray projection and clipping at the detector range is a fault. */
@@ -43,27 +45,40 @@ export interface FrameExposure {
   atEnds: number;
 }
 
-function frameRange(frame: Float32Array): [number, number] {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of frame) {
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
+/**
+ * The median of a frame to within (hi - lo) / 4096, from a histogram: one pass, no copy. Finer than the
+ * blank band (1 % of the range) by a factor of 40, which is all the exposure checks need of it.
+ */
+export function approximateMedian(values: Float32Array, lo: number, hi: number): number {
+  if (!(hi > lo)) return lo;
+  const bins = 4096;
+  const counts = new Uint32Array(bins);
+  const scale = bins / (hi - lo);
+  for (let i = 0; i < values.length; i++) {
+    const b = Math.floor((values[i] - lo) * scale);
+    counts[b < 0 ? 0 : b >= bins ? bins - 1 : b]++;
   }
-  return [lo, hi];
+  const half = values.length / 2;
+  let seen = 0;
+  for (let b = 0; b < bins; b++) {
+    seen += counts[b];
+    if (seen >= half) return lo + (b + 0.5) / scale;
+  }
+  return hi;
 }
 
 /** Measures one frame against a value range (the stored range; the frame's own range when unknown). */
 export function measureExposure(frame: Float32Array, range: readonly [number, number] | undefined, t: ExposureThresholds = DEFAULT_EXPOSURE_THRESHOLDS): FrameExposure {
   if (frame.length === 0) return { nearMedian: 1, atEnds: 0 };
-  const [lo, hi] = range ?? frameRange(frame);
+  const [lo, hi] = range ?? extent(frame);
   const width = Math.max(hi - lo, Number.EPSILON);
-  const median = Float32Array.from(frame).sort()[frame.length >> 1];
+  const median = approximateMedian(frame, lo, hi);
   const band = t.blankBand * width;
   const edge = t.saturatedBand * width;
   let near = 0;
   let ends = 0;
-  for (const v of frame) {
+  for (let i = 0; i < frame.length; i++) {
+    const v = frame[i];
     if (Math.abs(v - median) <= band) near++;
     if (v <= lo + edge || v >= hi - edge) ends++;
   }
@@ -88,15 +103,22 @@ export function qualityFinding(issue: QualityIssue): Finding {
  * projection image with a known stored range is (a CT's air and bone are not exposure faults, so CT is checked for blank only).
  */
 export function exposureFindings(images: readonly DicomImage[], t: ExposureThresholds = DEFAULT_EXPOSURE_THRESHOLDS): Finding[] {
-  const frames = images.flatMap((image) => image.frames.map((frame) => ({ image, m: measureExposure(frame, image.valueRange, t) })));
+  const frames = images.flatMap((image) => image.frames.map((frame) => ({ image, frame })));
   if (frames.length === 0) return [];
+  // Each frame is measured at most once, and only as far as the answer needs: the blank check stops at
+  // the first frame that is not blank, the saturation check looks at projection images only.
+  const measured = new Map<Float32Array, FrameExposure>();
+  const measure = (f: (typeof frames)[number]) => {
+    let m = measured.get(f.frame);
+    if (!m) measured.set(f.frame, (m = measureExposure(f.frame, f.image.valueRange, t)));
+    return m;
+  };
   const out: Finding[] = [];
-  if (frames.every((f) => f.m.nearMedian >= t.blankFraction)) out.push(qualityFinding('exposure-nearly-blank'));
+  if (frames.every((f) => measure(f).nearMedian >= t.blankFraction)) out.push(qualityFinding('exposure-nearly-blank'));
   // Clipping needs the stored range: a frame always touches the ends of its own range.
-  const clipped = (f: (typeof frames)[number]) => f.image.valueRange !== undefined && f.m.atEnds >= t.saturatedFraction;
-  if (frames.some((f) => PROJECTION_MODALITIES.has((f.image.modality ?? '').toUpperCase()) && clipped(f))) {
-    out.push(qualityFinding('exposure-saturated'));
-  }
+  const clipped = (f: (typeof frames)[number]) =>
+    PROJECTION_MODALITIES.has((f.image.modality ?? '').toUpperCase()) && f.image.valueRange !== undefined && measure(f).atEnds >= t.saturatedFraction;
+  if (frames.some(clipped)) out.push(qualityFinding('exposure-saturated'));
   return out;
 }
 

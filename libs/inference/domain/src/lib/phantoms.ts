@@ -14,6 +14,8 @@ export interface ChestXrayVariantOptions {
   exposure?: 'blank' | 'saturated';
   /** false drops PixelSpacing and ImagerPixelSpacing. */
   pixelSpacing?: boolean;
+  /** ViewPosition (0018,5101); the phantom is PA. */
+  viewPosition?: string;
 }
 
 /** The shared chest phantom, optionally with a consolidation, MONOCHROME1 encoding or an image quality fault. */
@@ -35,6 +37,7 @@ export function chestXrayVariant(opts: ChestXrayVariantOptions = {}): Buffer {
       if (opts.photometric === 'MONOCHROME1') px[i] = 4095 - px[i];
     }
   }
+  if (opts.viewPosition) ds.ViewPosition = opts.viewPosition;
   if (opts.pixelSpacing === false) {
     delete ds.PixelSpacing;
     delete ds.ImagerPixelSpacing;
@@ -43,8 +46,9 @@ export function chestXrayVariant(opts: ChestXrayVariantOptions = {}): Buffer {
   ds._vrMap = { PixelData: 'OW' };
   if (opts.photometric === 'MONOCHROME1') {
     ds.PhotometricInterpretation = 'MONOCHROME1';
-    // The window must follow the inversion of the stored values.
-    ds.WindowCenter = 4095 - Number(ds.WindowCenter);
+    // The window must follow the inversion of the stored values; LINEAR centres the window at c - 0.5,
+    // so the mirror image of centre c is 4096 - c.
+    ds.WindowCenter = 4096 - Number(ds.WindowCenter);
   }
   return writePart10(ds);
 }

@@ -2,7 +2,7 @@ import { decodeDicomImage, type DicomImage } from './dicom-image';
 import type { Preprocessing } from './model-manifest';
 import { generateHeadCtStudy } from '@triage/samples';
 import { chestXrayVariant } from './phantoms';
-import { intensityWindow, preprocessFrame, resizeBilinear, windowToUnit } from './preprocess';
+import { intensityToUnit, intensityWindow, preprocessFrame, resizeBilinear, windowToUnit } from './preprocess';
 
 const HEAD: Preprocessing = {
   intensity: { kind: 'hu-window', center: 50, width: 100 },
@@ -11,7 +11,7 @@ const HEAD: Preprocessing = {
   invertMonochrome1: true,
 };
 const CXR: Preprocessing = {
-  intensity: { kind: 'voi-lut', fallback: 'min-max' },
+  intensity: { kind: 'voi-lut', fallback: 'min-max', prefer: 'window' },
   resize: { height: 224, width: 224, method: 'bilinear' },
   normalise: { min: 0, max: 1 },
   invertMonochrome1: true,
@@ -24,12 +24,36 @@ describe('windowing', () => {
     expect(Array.from(windowToUnit(Float32Array.from([-1000, 0, 50, 70, 100, 1000]), 0, 100))).toEqual([0, 0, 0.5, 0.699999988079071, 1, 1]);
   });
 
-  it('uses the instance WindowCenter/Width for voi-lut, else the frame minimum and maximum', () => {
+  it('falls back to the frame minimum and maximum for voi-lut without a window or LUT', () => {
     const frame = Float32Array.from([10, 20, 30]);
-    const base = { rows: 1, columns: 3, frames: [frame], photometric: 'MONOCHROME2', transferSyntaxUid: '1.2.840.10008.1.2.1' } as DicomImage;
-    expect(intensityWindow({ ...base, windowCenter: 40, windowWidth: 80 }, frame, CXR.intensity)).toEqual([0, 80]);
-    expect(intensityWindow(base, frame, CXR.intensity)).toEqual([10, 30]);
-    expect(intensityWindow(base, Float32Array.from([5, 5]), CXR.intensity)).toEqual([5, 6]);
+    expect(intensityWindow(frame, CXR.intensity)).toEqual([10, 30]);
+    expect(intensityWindow(Float32Array.from([5, 5]), CXR.intensity)).toEqual([5, 6]);
+  });
+
+  const base = { rows: 1, columns: 5, photometric: 'MONOCHROME2', transferSyntaxUid: '1.2.840.10008.1.2.1', voiLutFunction: 'LINEAR' } as DicomImage;
+  const frame = Float32Array.from([-10, 1, 40, 79, 200]);
+  const voi = (img: Partial<DicomImage>, prefer: 'window' | 'lut' = 'window') =>
+    Array.from(intensityToUnit({ ...base, frames: [frame], ...img }, frame, { kind: 'voi-lut', fallback: 'min-max', prefer })).map((v) => Number(v.toFixed(4)));
+
+  it('applies the instance window with the LINEAR function of PS3.3 C.11.2.1.2.1', () => {
+    // c=40, w=80: values <= 0 map to 0, > 79 to 1, else ((x - 39.5) / 79 + 0.5).
+    expect(voi({ windowCenter: 40, windowWidth: 80 })).toEqual([0, 0.0127, 0.5063, 1, 1]);
+  });
+
+  it('applies LINEAR_EXACT and SIGMOID when VOILUTFunction says so', () => {
+    expect(voi({ windowCenter: 40, windowWidth: 80, voiLutFunction: 'LINEAR_EXACT' })).toEqual([0, 0.0125, 0.5, 0.9875, 1]);
+    const sig = voi({ windowCenter: 40, windowWidth: 80, voiLutFunction: 'SIGMOID' });
+    expect(sig[2]).toBe(0.5);
+    expect(sig[0]).toBeCloseTo(1 / (1 + Math.exp(2.5)), 4);
+    expect(sig[4]).toBeGreaterThan(0.99);
+  });
+
+  it('applies the VOI LUT Sequence (clamped at both ends), and prefers it over the window when asked', () => {
+    // 4 entries from modality value -1: -1 -> 0, 0 -> 1000, 1 -> 2000, 2 -> 4095 (12-bit output); outside clamps.
+    const voiLut = { firstMapped: -1, bits: 12, data: Uint16Array.from([0, 1000, 2000, 4095]) };
+    expect(voi({ voiLut })).toEqual([0, 0.4884, 1, 1, 1]);
+    expect(voi({ voiLut, windowCenter: 40, windowWidth: 80 })).toEqual([0, 0.0127, 0.5063, 1, 1]);
+    expect(voi({ voiLut, windowCenter: 40, windowWidth: 80 }, 'lut')).toEqual([0, 0.4884, 1, 1, 1]);
   });
 });
 

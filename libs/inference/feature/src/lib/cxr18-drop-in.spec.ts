@@ -5,7 +5,7 @@ import { describeWithSharedData, sharedDataDir } from '@triage/testing';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InferenceService } from './inference.service';
-import { capturingLogger, modelFixture, RecordingPublisher } from './model-fixture.spec-helper';
+import { capturingLogger, modelFixture, RecordingPublisher, testHeatmaps } from './model-fixture.spec-helper';
 import { ModelRegistry } from './model-registry.service';
 import { MemorySource, studyEnvelope } from './study-fixture.spec-helper';
 
@@ -27,7 +27,7 @@ describe('public chest X-ray classifier conventions, by manifest alone', () => {
     registry = new ModelRegistry(fixture.options, logger, new HealthRegistry());
     await registry.onModuleInit();
     source = new MemorySource();
-    service = new InferenceService(registry, source, new RecordingPublisher().asPublisher(), fixture.options, logger);
+    service = new InferenceService(registry, source, new RecordingPublisher().asPublisher(), fixture.options, logger, testHeatmaps(fixture.options));
     manifest = parseModelManifest(JSON.parse(readFileSync(join(fixture.options.manifestsDir, `${ID}.json`), 'utf8')));
   });
   afterEach(async () => {

@@ -4,6 +4,7 @@ import { generateHeadCtStudy, newUuidUid } from '@triage/samples';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PNG } from 'pngjs';
 import { InferenceFeatureModule } from './inference-feature.module';
 import { modelFixture } from './model-fixture.spec-helper';
 
@@ -30,7 +31,7 @@ describe('InferenceFeatureModule in an embedded mesh', () => {
       services: ['inference'],
       modules: () => [InferenceFeatureModule],
       defaultPort: 0,
-      env: { MESH_MODE: 'embedded', LOG_LEVEL: 'silent', HTTP_PORT: '0', MODELS_DIR: fixture.options.modelsDir },
+      env: { MESH_MODE: 'embedded', LOG_LEVEL: 'silent', HTTP_PORT: '0', MODELS_DIR: fixture.options.modelsDir, DATA_DIR: fixture.dir },
     });
   });
 
@@ -85,5 +86,20 @@ describe('InferenceFeatureModule in an embedded mesh', () => {
     expect(out.traceId).toBe(input.traceId);
     expect(out.payload.runs[0]).toMatchObject({ modelId: 'head-ct-hyperdensity', status: 'succeeded', mode: 'active' });
     expect(out.payload.runs[0].findings[0]).toMatchObject({ positive: true, critical: true });
+
+    // The heatmap reference resolves, over the service's own HTTP, to a PNG of the model's input size.
+    const heatmap = out.payload.runs[0].findings[0].heatmap!;
+    expect(heatmap.url.startsWith(`${mesh.url}/inference/heatmaps/`)).toBe(true);
+    expect(instances.map((i) => i.sopInstanceUid)).toContain(heatmap.sopInstanceUid);
+    const res = await fetch(heatmap.url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/png');
+    const png = PNG.sync.read(Buffer.from(await res.arrayBuffer()));
+    expect([png.width, png.height]).toEqual([256, 256]);
+  });
+
+  it('answers 404 for an unknown or malformed heatmap name', async () => {
+    expect((await fetch(`${mesh.url}/inference/heatmaps/${'0'.repeat(64)}.png`)).status).toBe(404);
+    expect((await fetch(`${mesh.url}/inference/heatmaps/..%2F..%2Fetc%2Fpasswd`)).status).toBe(404);
   });
 });

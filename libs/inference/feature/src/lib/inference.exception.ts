@@ -1,4 +1,11 @@
-export type InferenceErrorCode = 'MODEL_UNAVAILABLE' | 'RETRIEVE_FAILED' | 'RETRIEVE_UNAVAILABLE' | 'MODEL_OUTPUT_INVALID';
+export type InferenceErrorCode =
+  | 'MODEL_UNAVAILABLE'
+  | 'RETRIEVE_FAILED'
+  | 'RETRIEVE_UNAVAILABLE'
+  | 'MODEL_OUTPUT_INVALID'
+  | 'HEATMAP_STORE_FAILED'
+  | 'RUN_TIMEOUT'
+  | 'OVERLOADED';
 
 /**
  * An inference failure. `retryable` tells the mesh transport whether redelivery can help: a peer that

@@ -1,4 +1,5 @@
 import type { MeshConfig } from '@triage/config';
+import { join } from 'node:path';
 import { z } from 'zod';
 import type { ReloadOptions } from './manifest-watcher';
 
@@ -10,6 +11,9 @@ const EnvSchema = z.object({
   INFERENCE_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(1),
   INFERENCE_FETCH_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
   INFERENCE_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  INFERENCE_RUN_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(300_000),
+  INFERENCE_QUEUE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(256),
+  INFERENCE_PUBLIC_URL: z.url().optional(),
   MODELS_MANIFESTS_DIR: z.string().min(1).default('models/manifests'),
   /** Comma-separated origins pixels may be fetched from; defaults to INGEST_PUBLIC_URL's origin when that is set. */
   INFERENCE_DICOMWEB_ALLOWED_ORIGINS: z.string().optional(),
@@ -30,6 +34,14 @@ export interface InferenceOptions {
   /** Instance retrievals at once per study. */
   fetchConcurrency: number;
   fetchTimeoutMs: number;
+  /** One model's run over one study, fetch to findings (INFERENCE_RUN_TIMEOUT_MS); past it the run fails. */
+  runTimeoutMs?: number;
+  /** Slice executions that may wait for a free slot (INFERENCE_QUEUE_LIMIT); beyond, the study is retried later. */
+  queueLimit?: number;
+  /** Where heatmap PNG files are written: <DATA_DIR>/heatmaps. */
+  heatmapsDir: string;
+  /** Base URL of this service in heatmap references (INFERENCE_PUBLIC_URL); else the address it listens on. */
+  publicUrl?: string;
   /** Origins WADO-RS retrieval may reach; empty means any (embedded and local development). */
   allowedOrigins: string[];
   /** Reload manifests without a restart; absent = load once at start. */
@@ -37,7 +49,7 @@ export interface InferenceOptions {
 }
 
 /** Reads the inference settings from the environment (validated) and the mesh configuration. */
-export function loadInferenceOptions(env: NodeJS.ProcessEnv, config: Pick<MeshConfig, 'MODELS_DIR' | 'INGEST_PUBLIC_URL'>): InferenceOptions {
+export function loadInferenceOptions(env: NodeJS.ProcessEnv, config: Pick<MeshConfig, 'MODELS_DIR' | 'INGEST_PUBLIC_URL' | 'DATA_DIR'>): InferenceOptions {
   const picked = Object.fromEntries(Object.keys(EnvSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
   const parsed = EnvSchema.safeParse(picked);
   if (!parsed.success) {
@@ -51,6 +63,10 @@ export function loadInferenceOptions(env: NodeJS.ProcessEnv, config: Pick<MeshCo
     maxConcurrentRuns: e.INFERENCE_CONCURRENCY,
     fetchConcurrency: e.INFERENCE_FETCH_CONCURRENCY,
     fetchTimeoutMs: e.INFERENCE_FETCH_TIMEOUT_MS,
+    runTimeoutMs: e.INFERENCE_RUN_TIMEOUT_MS,
+    queueLimit: e.INFERENCE_QUEUE_LIMIT,
+    heatmapsDir: join(config.DATA_DIR, 'heatmaps'),
+    publicUrl: e.INFERENCE_PUBLIC_URL,
     allowedOrigins: allowedOrigins(e.INFERENCE_DICOMWEB_ALLOWED_ORIGINS, config.INGEST_PUBLIC_URL),
     reload: { watch: e.MODELS_RELOAD_WATCH === 'true', rescanMs: e.MODELS_RELOAD_RESCAN_MS, debounceMs: e.MODELS_RELOAD_DEBOUNCE_MS },
   };

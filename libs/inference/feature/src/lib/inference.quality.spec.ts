@@ -5,7 +5,7 @@ import { generateHeadCtStudy } from '@triage/samples';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InferenceService } from './inference.service';
-import { capturingLogger, modelFixture, RecordingPublisher } from './model-fixture.spec-helper';
+import { capturingLogger, modelFixture, RecordingPublisher, testHeatmaps } from './model-fixture.spec-helper';
 import { ModelRegistry } from './model-registry.service';
 import { MemorySource, studyEnvelope } from './study-fixture.spec-helper';
 
@@ -23,7 +23,7 @@ describe('InferenceService: image quality findings in the run result', () => {
     registry = new ModelRegistry(fixture.options, logger, new HealthRegistry());
     await registry.onModuleInit();
     source = new MemorySource();
-    service = new InferenceService(registry, source, new RecordingPublisher().asPublisher(), fixture.options, logger);
+    service = new InferenceService(registry, source, new RecordingPublisher().asPublisher(), fixture.options, logger, testHeatmaps(fixture.options));
   }
   beforeEach(() => {
     fixture = modelFixture();
@@ -70,5 +70,22 @@ describe('InferenceService: image quality findings in the run result', () => {
     expect(out.runs[0].error).toMatch(/12 instances.*at least 20/);
     expect(out.runs[0].findings).toEqual([expect.objectContaining({ kind: 'quality', label: 'series-incomplete', positive: true, critical: false })]);
     expect(source.calls).toBe(0);
+  });
+
+  it('reports head images sent for a chest order as body-part-mismatch beside the model findings', async () => {
+    await start();
+    const env = studyEnvelope(source, [{ modality: 'CT', bodyPart: 'HEAD', sopClassUid: CT, files: generateHeadCtStudy({ haemorrhage: false, slices: 3 }).files }]);
+    env.payload.study.studyDescription = 'CT CHEST WITH CONTRAST';
+    const out = InferenceCompletedV1.parse((await service.handleStudyReceived(env)).payload);
+    expect(quality(out.runs[0]).map((f) => f.label)).toEqual(['body-part-mismatch']);
+    env.payload.study.studyDescription = 'CT HEAD WO CONTRAST';
+    expect(quality((await service.runStudy(env.payload)).runs[0])).toEqual([]);
+  });
+
+  it('does not run a model on a view its manifest does not list (a lateral for the PA/AP chest model)', async () => {
+    await start();
+    const env = studyEnvelope(source, [{ modality: 'DX', bodyPart: 'CHEST', sopClassUid: DX, files: [chestXrayVariant({ viewPosition: 'LL' })] }]);
+    const out = await service.runStudy(env.payload);
+    expect(out.runs.map((r) => r.modelId)).toEqual(['cxr18-convention-reference']);
   });
 });

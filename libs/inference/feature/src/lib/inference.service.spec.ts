@@ -7,13 +7,21 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InferenceException } from './inference.exception';
 import { InferenceService } from './inference.service';
-import { capturingLogger, modelFixture, RecordingPublisher } from './model-fixture.spec-helper';
+import { capturingLogger, modelFixture, RecordingPublisher, testHeatmaps } from './model-fixture.spec-helper';
 import { ModelRegistry } from './model-registry.service';
 import { MemorySource, studyEnvelope, type SeriesSpec } from './study-fixture.spec-helper';
 
 const CT = '1.2.840.10008.5.1.4.1.1.2';
 const DX = '1.2.840.10008.5.1.4.1.1.1.1';
-const RLE_FILE = join(__dirname, '../../../../../../shared/data/dicom/MR_small_RLE.dcm');
+
+/** A head CT slice transcoded to JPEG 2000 Lossless by dcmjs-codecs: a syntax the pipeline refuses. */
+function jpeg2000Slice(): Buffer {
+  const { Transcoder, constants } = require('dcmjs-codecs') as typeof import('dcmjs-codecs');
+  const [file] = generateHeadCtStudy({ haemorrhage: false, slices: 1 }).files;
+  const t = new Transcoder(file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength) as ArrayBuffer);
+  t.transcode(constants.TransferSyntax.Jpeg2000Lossless);
+  return Buffer.from(t.getDicomPart10());
+}
 
 const headSeries = (haemorrhage: boolean): SeriesSpec => ({
   modality: 'CT',
@@ -39,7 +47,7 @@ describe('InferenceService', () => {
     await registry.onModuleInit();
     publisher = new RecordingPublisher();
     source = new MemorySource();
-    service = new InferenceService(registry, source, publisher.asPublisher(), fixture.options, captured.logger);
+    service = new InferenceService(registry, source, publisher.asPublisher(), fixture.options, captured.logger, testHeatmaps(fixture.options));
   });
   afterEach(async () => {
     await registry.onModuleDestroy();
@@ -57,7 +65,7 @@ describe('InferenceService', () => {
     expect(out.payload.runs).toHaveLength(1);
     const [run] = out.payload.runs;
     const manifest = JSON.parse(readFileSync(join(fixture.options.manifestsDir, 'head-ct-hyperdensity.json'), 'utf8')) as { sha256: string };
-    expect(run).toMatchObject({ modelId: 'head-ct-hyperdensity', modelVersion: '1.0.0', modelSha256: manifest.sha256, mode: 'active', status: 'succeeded' });
+    expect(run).toMatchObject({ modelId: 'head-ct-hyperdensity', modelVersion: '1.1.0', modelSha256: manifest.sha256, mode: 'active', status: 'succeeded' });
     expect(run.latencyMs).toBeGreaterThan(0);
     expect(run.findings).toHaveLength(1);
     expect(run.findings[0]).toMatchObject({ label: 'intracranial-hemorrhage', positive: true, critical: true, threshold: 0.5 });
@@ -98,12 +106,12 @@ describe('InferenceService', () => {
 
   it('reports an unsupported transfer syntax as a failed run naming the UID, and publishes', async () => {
     const env = studyEnvelope(source, [
-      { modality: 'CT', bodyPart: 'HEAD', sopClassUid: CT, files: [readFileSync(RLE_FILE)], transferSyntaxUid: '1.2.840.10008.1.2.5' },
+      { modality: 'CT', bodyPart: 'HEAD', sopClassUid: CT, files: [jpeg2000Slice()], transferSyntaxUid: '1.2.840.10008.1.2.4.90' },
     ]);
     const out = await service.handleStudyReceived(env);
     expect(out.payload.runs).toHaveLength(1);
     expect(out.payload.runs[0]).toMatchObject({ modelId: 'head-ct-hyperdensity', status: 'failed', findings: [] });
-    expect(out.payload.runs[0].error).toMatch(/UnsupportedTransferSyntaxError: .*1\.2\.840\.10008\.1\.2\.5/);
+    expect(out.payload.runs[0].error).toMatch(/UnsupportedTransferSyntaxError: .*1\.2\.840\.10008\.1\.2\.4\.90/);
     expect(publisher.published).toHaveLength(1);
   });
 
@@ -129,7 +137,7 @@ describe('InferenceService', () => {
 
   it('never writes patient data to the log', async () => {
     await service.handleStudyReceived(studyEnvelope(source, [headSeries(true)]));
-    await service.runStudy(studyEnvelope(source, [{ modality: 'CT', bodyPart: 'HEAD', sopClassUid: CT, files: [readFileSync(RLE_FILE)] }]).payload);
+    await service.runStudy(studyEnvelope(source, [{ modality: 'CT', bodyPart: 'HEAD', sopClassUid: CT, files: [jpeg2000Slice()] }]).payload);
     const log = lines.join('');
     expect(log).toContain('model run succeeded');
     for (const phi of ['DEMO^HEAD', 'DEMO-0001', '1958', 'ACC0001']) expect(log).not.toContain(phi);

@@ -1,24 +1,35 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { derivedEventId, EVENTS, type Envelope, type InferenceCompleted, type InferenceRun, type StudyReceived } from '@triage/contracts';
+import { derivedEventId, EVENTS, type Envelope, type Finding, type InferenceCompleted, type InferenceRun, type StudyReceived } from '@triage/contracts';
 import {
   activate,
   aggregate,
   assessImageQuality,
-  findIncompleteSeries,
-  qualityFinding,
   decodeDicomImage,
   decodeFindings,
+  decodeMeasurements,
   effectiveMode,
+  findIncompleteSeries,
+  heatmapPlane,
+  imagesForViews,
+  modelInput,
   orderSlices,
+  inputGeometry,
+  volumeInput,
   preprocessFrame,
+  qualityFinding,
   selectSeries,
+  wrongBodyPartFindings,
   type DicomImage,
+  type HeatmapPlane,
   type SeriesSelection,
+  type Slice,
 } from '@triage/inference-domain';
 import { EventPublisher, ROOT_LOGGER } from '@triage/nest-platform';
 import type { Logger } from '@triage/observability';
 import { performance } from 'node:perf_hooks';
 import { mapLimit } from './concurrency';
+import { HeatmapStore } from './heatmap.repository';
+import { InferenceException } from './inference.exception';
 import { INFERENCE_OPTIONS, type InferenceOptions } from './inference.options';
 import { INSTANCE_SOURCE, type InstanceSource } from './instance.repository';
 import { ModelRegistry, type RegisteredModel } from './model-registry.service';
@@ -50,6 +61,7 @@ export class InferenceService {
     private readonly publisher: EventPublisher,
     @Inject(INFERENCE_OPTIONS) private readonly options: InferenceOptions,
     @Inject(ROOT_LOGGER) logger: Logger,
+    private readonly heatmaps: HeatmapStore,
   ) {
     this.logger = logger.child({ component: 'inference' });
   }
@@ -74,19 +86,19 @@ export class InferenceService {
    */
   async runStudy(study: StudyReceived): Promise<InferenceCompleted> {
     const cache: ImageCache = new Map();
-    const runs: InferenceRun[] = [];
-    for (const model of this.registry.list()) {
-      const mode = effectiveMode(model.manifest, { studyInstanceUid: study.study.studyInstanceUid, site: study.study.context.site });
-      if (mode === 'off') continue;
-      const selection = selectSeries(model.manifest, study);
-      if (!selection) {
-        const incomplete = findIncompleteSeries(model.manifest, study);
-        if (incomplete) runs.push(this.incompleteRun(model, mode, incomplete.instances, incomplete.minimum));
-        continue;
-      }
-      runs.push(await this.runModel(model, mode, selection, study, cache));
-    }
-    return { study: study.study, runs };
+    // Fan-out: every applicable model at once; the registry's gate bounds the executions.
+    const runs = await Promise.all(this.registry.list().map((model) => this.planRun(model, study, cache)));
+    return { study: study.study, runs: runs.filter((r): r is InferenceRun => r !== undefined) };
+  }
+
+  /** One model on one study: not at all (off, not applicable), as an incomplete-series report, or a run. */
+  private async planRun(model: RegisteredModel, study: StudyReceived, cache: ImageCache): Promise<InferenceRun | undefined> {
+    const mode = effectiveMode(model.manifest, { studyInstanceUid: study.study.studyInstanceUid, site: study.study.context.site });
+    if (mode === 'off') return undefined;
+    const selection = selectSeries(model.manifest, study);
+    if (selection) return this.runModel(model, mode, selection, study, cache);
+    const incomplete = findIncompleteSeries(model.manifest, study);
+    return incomplete ? this.incompleteRun(model, mode, incomplete.instances, incomplete.minimum) : undefined;
   }
 
   private async runModel(
@@ -95,33 +107,118 @@ export class InferenceService {
     selection: SeriesSelection,
     study: StudyReceived,
     cache: ImageCache,
-  ): Promise<InferenceRun> {
+  ): Promise<InferenceRun | undefined> {
     const { manifest } = model;
     const startedAt = new Date().toISOString();
     const t0 = performance.now();
+    const deadline = t0 + (this.options.runTimeoutMs ?? Number.POSITIVE_INFINITY);
     const base = { modelId: manifest.id, modelVersion: manifest.version, modelSha256: manifest.sha256, mode, startedAt };
     try {
       const images = await mapLimit(selection.instances, this.options.fetchConcurrency, (i) =>
         this.image(cache, study, selection.seriesInstanceUid, i.sopInstanceUid),
       );
-      const perSlice: number[][] = [];
-      for (const slice of orderSlices(images)) {
-        const plane = preprocessFrame(slice.image, slice.frame, manifest.preprocessing);
-        perSlice.push(activate(await this.registry.run(model, plane), manifest.output.activation));
+      // The view is only known from the images: a model for PA/AP films does not see a lateral.
+      const usable = imagesForViews(manifest, images);
+      if (usable.length < manifest.applicability.minInstances) {
+        this.logger.info({ modelId: manifest.id, modelVersion: manifest.version, images: images.length, views: manifest.applicability.views }, 'model not applicable: no image of its views');
+        return undefined;
       }
-      const findings = [...decodeFindings(manifest, aggregate(perSlice, manifest.aggregation)), ...assessImageQuality(images)];
+      const { findings, measurements, heatmap, slices } = await this.evaluate(model, usable, study.study.studyDescription, deadline);
+      // The heatmap names the instance as the study index knows it (the UID the event carried).
+      const sopOf = new Map(images.map((img, i) => [img, selection.instances[i].sopInstanceUid]));
+      await this.attachHeatmap(model, study, findings, heatmap, sopOf);
       const latencyMs = performance.now() - t0;
       this.logger.info(
-        { modelId: manifest.id, modelVersion: manifest.version, mode, slices: perSlice.length, positive: findings.filter((f) => f.positive).map((f) => f.label), latencyMs },
+        { modelId: manifest.id, modelVersion: manifest.version, mode, slices, positive: findings.filter((f) => f.positive).map((f) => f.label), latencyMs },
         'model run succeeded',
       );
-      return { ...base, status: 'succeeded', latencyMs, findings };
+      return { ...base, status: 'succeeded', latencyMs, findings, ...(measurements.length ? { measurements } : {}) };
     } catch (err) {
       if (isRetryable(err)) throw err;
       const error = describe(err);
       this.logger.warn({ modelId: manifest.id, modelVersion: manifest.version, mode, error }, 'model run failed');
       return { ...base, status: 'failed', error, latencyMs: performance.now() - t0, findings: [] };
     }
+  }
+
+  /**
+   * The inference stage with the pixels in hand (no fetch, no decode, no file written): slices ordered,
+   * preprocessed and run, outputs aggregated and decoded into findings (model, quality, body part),
+   * measurements, and the heatmap plane of the best slice.
+   */
+  async evaluate(model: RegisteredModel, images: readonly DicomImage[], studyDescription?: string, deadline = Number.POSITIVE_INFINITY) {
+    const { manifest } = model;
+    const slices = await this.runSlices(model, orderSlices(images), deadline);
+    const findings = [
+      ...decodeFindings(manifest, aggregate(slices.probabilities, manifest.aggregation)),
+      ...assessImageQuality(images),
+      ...wrongBodyPartFindings(studyDescription, images),
+    ];
+    return { findings, measurements: decodeMeasurements(manifest, slices.measurements), heatmap: slices.heatmap, slices: slices.probabilities.length };
+  }
+
+  /**
+   * Runs the slices in order, one at a time (the gate decides when), keeping per slice the activated
+   * outputs and measurements, and the heatmap of the slice that scores highest on the heatmap's label.
+   * Past the deadline the run stops at the next slice. Each slice awaits the runtime, so the event loop
+   * (and with it the consumer's heartbeat) keeps going however long the series is.
+   */
+  private async runSlices(model: RegisteredModel, slices: readonly Slice[], deadline: number) {
+    const { manifest } = model;
+    if (manifest.input.layout === 'NCDHW') return this.runVolume(model, slices, deadline);
+    const hm = manifest.output.heatmap;
+    const hmIndex = hm ? manifest.output.labels.find((l) => l.label === hm.label)?.index : undefined;
+    const probabilities: number[][] = [];
+    const measurements: number[][] = [];
+    let heatmap: { score: number; slice: Slice; plane: HeatmapPlane } | undefined;
+    for (const slice of slices) {
+      if (performance.now() > deadline) {
+        throw new InferenceException('RUN_TIMEOUT', `model ${manifest.id}@${manifest.version} ran past ${this.options.runTimeoutMs} ms after ${probabilities.length} of ${slices.length} slices`);
+      }
+      const plane = preprocessFrame(slice.image, slice.frame, manifest.preprocessing);
+      const outputs = await this.registry.runOutputs(model, modelInput(plane, manifest));
+      const p = activate(outputs[manifest.output.tensor].data, manifest.output.activation);
+      probabilities.push(p);
+      measurements.push(manifest.output.measurements.map((m) => outputs[m.tensor].data[m.index] ?? Number.NaN));
+      if (hm && hmIndex !== undefined && (!heatmap || p[hmIndex] > heatmap.score)) {
+        const t = outputs[hm.tensor];
+        heatmap = { score: p[hmIndex], slice, plane: heatmapPlane(t.data, t.dims) };
+      }
+    }
+    return { probabilities, measurements, heatmap };
+  }
+
+  /** A volume model: every slice preprocessed, the series resampled to the model's depth, one run. */
+  private async runVolume(model: RegisteredModel, slices: readonly Slice[], deadline: number) {
+    const { manifest } = model;
+    const planes: Float32Array[] = [];
+    for (const slice of slices) {
+      if (performance.now() > deadline) {
+        throw new InferenceException('RUN_TIMEOUT', `model ${manifest.id}@${manifest.version} ran past ${this.options.runTimeoutMs} ms preparing ${planes.length} of ${slices.length} slices`);
+      }
+      planes.push(modelInput(preprocessFrame(slice.image, slice.frame, manifest.preprocessing), manifest));
+    }
+    const outputs = await this.registry.runOutputs(model, volumeInput(planes, inputGeometry(manifest).depth));
+    const probabilities = [activate(outputs[manifest.output.tensor].data, manifest.output.activation)];
+    const measurements = [manifest.output.measurements.map((m) => outputs[m.tensor].data[m.index] ?? Number.NaN)];
+    return { probabilities, measurements, heatmap: undefined };
+  }
+
+  /** Stores the heatmap of a positive finding of the heatmap's label and references it from the finding. */
+  private async attachHeatmap(
+    model: RegisteredModel,
+    study: StudyReceived,
+    findings: Finding[],
+    best: { slice: Slice; plane: HeatmapPlane } | undefined,
+    sopOf: ReadonlyMap<DicomImage, string>,
+  ): Promise<void> {
+    const { manifest } = model;
+    const finding = findings.find((f) => f.kind === 'finding' && f.label === manifest.output.heatmap?.label && f.positive);
+    const sopInstanceUid = best && sopOf.get(best.slice.image);
+    if (!finding || !best || !sopInstanceUid) return;
+    const id = HeatmapStore.idFor(study.study.studyInstanceUid, manifest.id, manifest.version, finding.label);
+    await this.heatmaps.save(id, best.plane);
+    finding.heatmap = { url: this.heatmaps.url(id), sopInstanceUid, frame: best.slice.frame };
   }
 
   /** A model that applies but whose series is too short: not run, with a quality finding saying why. */

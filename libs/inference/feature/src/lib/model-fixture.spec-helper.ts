@@ -7,7 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { z } from 'zod';
+import { HealthRegistry, RuntimeInfo } from '@triage/nest-platform';
+import { HeatmapStore } from './heatmap.repository';
 import type { InferenceOptions } from './inference.options';
+import { InferenceService } from './inference.service';
+import { ModelRegistry } from './model-registry.service';
+import { MemorySource } from './study-fixture.spec-helper';
 
 const REPO_ROOT = join(__dirname, '../../../../..');
 let builtOnce: string | undefined;
@@ -31,7 +36,16 @@ export function modelFixture(): { dir: string; options: InferenceOptions; cleanu
   cpSync(builtModels(), modelsDir, { recursive: true });
   return {
     dir,
-    options: { manifestsDir, modelsDir, intraOpNumThreads: 1, maxConcurrentRuns: 1, fetchConcurrency: 4, fetchTimeoutMs: 5000, allowedOrigins: [] },
+    options: {
+      manifestsDir,
+      modelsDir,
+      heatmapsDir: join(dir, 'heatmaps'),
+      intraOpNumThreads: 1,
+      maxConcurrentRuns: 1,
+      fetchConcurrency: 4,
+      fetchTimeoutMs: 5000,
+      allowedOrigins: [],
+    },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -61,4 +75,48 @@ export class RecordingPublisher {
   asPublisher(): EventPublisher {
     return this as unknown as EventPublisher;
   }
+}
+
+/** A started registry and an InferenceService over an in-memory DICOMweb source, on a fixture's models. */
+export interface InferenceHarness {
+  fixture: ReturnType<typeof modelFixture>;
+  registry: ModelRegistry;
+  service: InferenceService;
+  source: MemorySource;
+  publisher: RecordingPublisher;
+  heatmaps: HeatmapStore;
+  lines: string[];
+  stop(): Promise<void>;
+}
+
+/** A heatmap store in the fixture's directory, with URLs under a fixed test address. */
+export function testHeatmaps(options: InferenceOptions): HeatmapStore {
+  const runtime = new RuntimeInfo();
+  runtime.httpUrl = 'http://127.0.0.1:8081';
+  return new HeatmapStore(options, runtime);
+}
+
+export async function inferenceHarness(overrides: Partial<InferenceOptions> = {}): Promise<InferenceHarness> {
+  const fixture = modelFixture();
+  const options = { ...fixture.options, ...overrides };
+  const { logger, lines } = capturingLogger();
+  const registry = new ModelRegistry(options, logger, new HealthRegistry());
+  await registry.onModuleInit();
+  const heatmaps = testHeatmaps(options);
+  const publisher = new RecordingPublisher();
+  const source = new MemorySource();
+  const service = new InferenceService(registry, source, publisher.asPublisher(), options, logger, heatmaps);
+  return {
+    fixture: { ...fixture, options },
+    registry,
+    service,
+    source,
+    publisher,
+    heatmaps,
+    lines,
+    stop: async () => {
+      await registry.onModuleDestroy();
+      fixture.cleanup();
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import { HealthRegistry } from '@triage/nest-platform';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InferenceOptions } from './inference.options';
 import { capturingLogger, modelFixture } from './model-fixture.spec-helper';
@@ -36,9 +36,15 @@ describe('ModelRegistry: manifests reload without a restart', () => {
   const manifestPath = (id: string) => join(fixture.options.manifestsDir, `${id}.json`);
   const readManifest = (id: string) => JSON.parse(readFileSync(manifestPath(id), 'utf8')) as Record<string, unknown> & { output: { labels: { threshold: number }[] } };
   const find = (r: ModelRegistry, id: string) => r.list().find((m) => m.manifest.id === id);
+  /** Rewrites a weights file with the same bytes and a new mtime: the registry cannot know it is the same without hashing it. */
+  const touchWeights = (file: string) => {
+    const path = join(fixture.options.modelsDir, file);
+    writeFileSync(path, readFileSync(path));
+    utimesSync(path, new Date(), new Date(Date.now() + 5000));
+  };
 
-  it('reloads a changed manifest with a new session and keeps the sessions of unchanged ones', async () => {
-    const { registry: r } = await start();
+  it('applies a manifest-only change on the running session, and keeps the sessions of unchanged files', async () => {
+    const { registry: r, lines } = await start();
     const head = find(r, 'head-ct-hyperdensity')!;
     const cxr = find(r, 'cxr-reference')!;
     const m = readManifest('cxr-reference');
@@ -48,9 +54,20 @@ describe('ModelRegistry: manifests reload without a restart', () => {
     const cxr2 = find(r, 'cxr-reference')!;
     expect(cxr2.manifest.output.labels[0].threshold).toBe(0.7);
     expect(cxr2.status).toBe('ready');
-    expect(cxr2.session).not.toBe(cxr.session);
+    expect(cxr2.session).toBe(cxr.session);
+    expect(lines.some((l) => l.includes('weights unchanged, session kept'))).toBe(true);
     expect(find(r, 'head-ct-hyperdensity')).toBe(head);
     expect((await r.run(cxr2, new Float32Array(224 * 224).fill(0.5))).length).toBe(1);
+  });
+
+  it('loads and verifies the weights again, in a new session, when the weights file changes', async () => {
+    const { registry: r } = await start();
+    const cxr = find(r, 'cxr-reference')!;
+    touchWeights(cxr.manifest.weights);
+    await r.reload();
+    const cxr2 = find(r, 'cxr-reference')!;
+    expect(cxr2.status).toBe('ready');
+    expect(cxr2.session).not.toBe(cxr.session);
   });
 
   it('releases a replaced session only after the runs in flight on it have finished', async () => {
@@ -61,13 +78,11 @@ describe('ModelRegistry: manifests reload without a restart', () => {
     jest.spyOn(session, 'run').mockImplementation(() => new Promise((resolve) => (finish = resolve)));
     const release = jest.spyOn(session, 'release');
     const running = r.run(cxr, new Float32Array(224 * 224));
-    const m = readManifest('cxr-reference');
-    m.output.labels[0].threshold = 0.8;
-    writeFileSync(manifestPath('cxr-reference'), JSON.stringify(m));
+    touchWeights(cxr.manifest.weights);
     await r.reload();
     expect(find(r, 'cxr-reference')!.session).not.toBe(session);
     expect(release).not.toHaveBeenCalled();
-    finish({ probability: { data: new Float32Array([0.25]) } } as unknown as Awaited<ReturnType<typeof session.run>>);
+    finish({ probability: { data: new Float32Array([0.25]), dims: [1, 1] }, ctr: { data: new Float32Array([0.4]), dims: [1, 1] } } as unknown as Awaited<ReturnType<typeof session.run>>);
     expect(Array.from(await running)).toEqual([0.25]);
     expect(release).toHaveBeenCalledTimes(1);
   });
@@ -83,11 +98,11 @@ describe('ModelRegistry: manifests reload without a restart', () => {
     const report = await health.run();
     expect(report.checks.models.status).not.toBe('ok');
     expect(report.checks.models.error).toMatch(/cxr-reference.json rejected/);
-    expect(lines.some((l) => l.includes('model manifest rejected') && l.includes('cxr-reference@1.0.0'))).toBe(true);
+    expect(lines.some((l) => l.includes('model manifest rejected') && l.includes('cxr-reference@1.1.0'))).toBe(true);
     // Fixed again: health recovers.
-    writeFileSync(manifestPath('cxr-reference'), JSON.stringify({ ...readManifestFromFixtureSource(), version: '1.0.1' }));
+    writeFileSync(manifestPath('cxr-reference'), JSON.stringify({ ...readManifestFromFixtureSource(), version: '1.1.1' }));
     await r.reload();
-    expect(find(r, 'cxr-reference')!.manifest.version).toBe('1.0.1');
+    expect(find(r, 'cxr-reference')!.manifest.version).toBe('1.1.1');
     expect((await health.run()).checks.models.status).toBe('ok');
   });
 
@@ -99,11 +114,11 @@ describe('ModelRegistry: manifests reload without a restart', () => {
     const { registry: r, health } = await start();
     const head = find(r, 'head-ct-hyperdensity')!;
     const m = readManifest('head-ct-hyperdensity');
-    writeFileSync(manifestPath('head-ct-hyperdensity'), JSON.stringify({ ...m, version: '1.1.0', sha256: 'a'.repeat(64) }));
+    writeFileSync(manifestPath('head-ct-hyperdensity'), JSON.stringify({ ...m, version: '1.2.0', sha256: 'a'.repeat(64) }));
     await r.reload();
     expect(find(r, 'head-ct-hyperdensity')).toBe(head);
-    expect(head.manifest.version).toBe('1.0.0');
-    expect((await health.run()).checks.models.error).toMatch(/head-ct-hyperdensity@1.0.0 keeps serving; head-ct-hyperdensity@1.1.0 refused \(sha256/);
+    expect(head.manifest.version).toBe('1.1.0');
+    expect((await health.run()).checks.models.error).toMatch(/head-ct-hyperdensity@1.1.0 keeps serving; head-ct-hyperdensity@1.2.0 refused \(sha256/);
   });
 
   it('drops a model whose manifest is removed', async () => {

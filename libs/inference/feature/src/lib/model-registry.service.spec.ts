@@ -36,7 +36,7 @@ describe('ModelRegistry', () => {
   });
 
   it('refuses weights whose sha256 differs, logs it and fails the models readiness check', async () => {
-    const weights = join(fixture.options.modelsDir, 'head-ct-hyperdensity-1.0.0.onnx');
+    const weights = join(fixture.options.modelsDir, 'head-ct-hyperdensity-1.1.0.onnx');
     const bytes = readFileSync(weights);
     bytes[bytes.length - 1] ^= 0xff; // one flipped byte in the last initializer
     writeFileSync(weights, bytes);
@@ -48,7 +48,7 @@ describe('ModelRegistry', () => {
     expect(r.list().find((m) => m.manifest.id === 'cxr-reference')!.status).toBe('ready');
     const report = await health.run();
     expect(report.status).toBe('unavailable');
-    expect(report.checks.models.error).toMatch(/head-ct-hyperdensity@1.0.0 refused/);
+    expect(report.checks.models.error).toMatch(/head-ct-hyperdensity@1.1.0 refused/);
     expect(lines.some((l) => l.includes('sha256 differs'))).toBe(true);
     await expect(r.run(head, new Float32Array(256 * 256))).rejects.toMatchObject({ code: 'MODEL_UNAVAILABLE' });
   });

@@ -1,12 +1,12 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { parseModelManifest, type ModelManifest } from '@triage/inference-domain';
+import { loadPixelCodecs, modesInUse, outputTensors, parseModelManifest, type ModelManifest } from '@triage/inference-domain';
 import { HealthRegistry, ROOT_LOGGER } from '@triage/nest-platform';
 import type { Logger } from '@triage/observability';
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { Semaphore } from './concurrency';
+import { QueueFullError, Semaphore } from './concurrency';
 import { InferenceException } from './inference.exception';
 import { DirectoryWatcher } from './manifest-watcher';
 import { INFERENCE_OPTIONS, type InferenceOptions } from './inference.options';
@@ -19,6 +19,9 @@ export interface RegisteredModel {
   session?: InferenceSession;
 }
 
+/** The float32 output tensors of one run, by name. */
+export type ModelOutputs = Record<string, { data: Float32Array; dims: readonly number[] }>;
+
 /** A manifest file whose current content is not in use (invalid, or its model refused while an older one serves). */
 export interface RejectedManifest {
   file: string;
@@ -28,9 +31,16 @@ export interface RejectedManifest {
 /** One manifest file's state: what it looked like when last read, and the model it yields. */
 interface Entry {
   fingerprint: string;
+  /** The weights file's name, size and mtime when the model was loaded. */
+  weightsStamp?: string;
   model?: RegisteredModel;
   /** Set while the file's current content is not what serves (health reports it). */
   problem?: string;
+}
+
+/** The tensors a manifest names that a session does not have. */
+function missingTensors(session: InferenceSession, manifest: ModelManifest): string[] {
+  return [...(session.inputNames.includes(manifest.input.name) ? [] : [manifest.input.name]), ...outputTensors(manifest).filter((t) => !session.outputNames.includes(t))];
 }
 
 /**
@@ -58,11 +68,13 @@ export class ModelRegistry implements OnModuleInit, OnModuleDestroy {
     private readonly health: HealthRegistry,
   ) {
     this.logger = logger.child({ component: 'model-registry' });
-    this.gate = new Semaphore(options.maxConcurrentRuns);
+    this.gate = new Semaphore(options.maxConcurrentRuns, options.queueLimit);
   }
 
   async onModuleInit(): Promise<void> {
     this.health.register('models', () => this.checkReady());
+    // The RLE/JPEG decoders (WebAssembly) load once, before the first study arrives.
+    await loadPixelCodecs();
     await this.load();
     if (this.options.reload) {
       const dirs = [this.options.manifestsDir, this.options.modelsDir];
@@ -96,13 +108,13 @@ export class ModelRegistry implements OnModuleInit, OnModuleDestroy {
     let changed = files.length !== this.entries.size;
     for (const file of files) {
       const previous = this.entries.get(file);
-      const { text, fingerprint } = await this.fingerprint(file);
+      const { text, fingerprint, weightsStamp } = await this.fingerprint(file);
       if (previous && previous.fingerprint === fingerprint) {
         next.set(file, previous);
         continue;
       }
       changed = true;
-      next.set(file, await this.loadEntry(file, text, fingerprint, previous));
+      next.set(file, await this.loadEntry(file, text, { fingerprint, weightsStamp }, previous));
     }
     if (!changed) return;
     const old = this.models;
@@ -114,37 +126,57 @@ export class ModelRegistry implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Manifest text plus the weights file's size and mtime: a change to either reloads the model. */
-  private async fingerprint(file: string): Promise<{ text: string; fingerprint: string }> {
+  private async fingerprint(file: string): Promise<{ text: string; fingerprint: string; weightsStamp?: string }> {
     const text = await readFile(join(this.options.manifestsDir, file), 'utf8');
-    let weights = 'no-weights';
+    let weightsStamp: string | undefined;
     try {
       const name = (JSON.parse(text) as { weights?: unknown }).weights;
       if (typeof name === 'string' && !name.includes('/') && !name.includes('\\')) {
         const st = await stat(join(this.options.modelsDir, name));
-        weights = `${st.size}:${st.mtimeMs}`;
+        weightsStamp = `${name}:${st.size}:${st.mtimeMs}`;
       }
     } catch {
       // Unparsable or missing weights: the manifest text alone identifies this state.
     }
-    return { text, fingerprint: createHash('sha256').update(text).update('\0').update(weights).digest('hex') };
+    const fingerprint = createHash('sha256').update(text).update('\0').update(weightsStamp ?? 'no-weights').digest('hex');
+    return { text, fingerprint, weightsStamp };
   }
 
-  private async loadEntry(file: string, text: string, fingerprint: string, previous: Entry | undefined): Promise<Entry> {
+  /**
+   * The running session of the previous content of this file, when only the manifest changed (same
+   * weights file, unchanged on disk, same sha256) and the session has the tensors the new manifest names:
+   * a roll-out or threshold edit then applies without loading and hashing the weights again.
+   */
+  private reusable(previous: Entry | undefined, manifest: ModelManifest, weightsStamp: string | undefined): InferenceSession | undefined {
+    const old = previous?.model;
+    if (!old?.session || old.status !== 'ready' || !weightsStamp || previous?.weightsStamp !== weightsStamp) return undefined;
+    if (old.manifest.sha256 !== manifest.sha256 || old.manifest.weights !== manifest.weights) return undefined;
+    if (modesInUse(manifest).every((m) => m === 'off')) return undefined;
+    return missingTensors(old.session, manifest).length === 0 ? old.session : undefined;
+  }
+
+  private async loadEntry(file: string, text: string, stamp: { fingerprint: string; weightsStamp?: string }, previous: Entry | undefined): Promise<Entry> {
+    const { fingerprint, weightsStamp } = stamp;
     let manifest: ModelManifest;
     try {
       manifest = parseModelManifest(JSON.parse(text));
     } catch (err) {
       const reason = err instanceof Error ? err.message.slice(0, 400) : 'unreadable';
       this.logger.error({ file, reason, keepsServing: previous?.model ? `${previous.model.manifest.id}@${previous.model.manifest.version}` : undefined }, 'model manifest rejected');
-      return { fingerprint, model: previous?.model, problem: reason };
+      return { fingerprint, weightsStamp: previous?.weightsStamp, model: previous?.model, problem: reason };
+    }
+    const kept = this.reusable(previous, manifest, weightsStamp);
+    if (kept) {
+      this.logger.info({ file, modelId: manifest.id, modelVersion: manifest.version, mode: manifest.mode }, 'model manifest changed; weights unchanged, session kept');
+      return { fingerprint, weightsStamp, model: { manifest, status: 'ready', session: kept } };
     }
     const model = await this.loadModel(manifest);
     if (model.status === 'refused' && previous?.model?.status === 'ready') {
       const serving = `${previous.model.manifest.id}@${previous.model.manifest.version}`;
       this.logger.error({ file, modelId: manifest.id, modelVersion: manifest.version, serving }, 'new model version refused; the previous one keeps serving');
-      return { fingerprint, model: previous.model, problem: `${serving} keeps serving; ${manifest.id}@${manifest.version} refused (${model.reason})` };
+      return { fingerprint, weightsStamp: previous.weightsStamp, model: previous.model, problem: `${serving} keeps serving; ${manifest.id}@${manifest.version} refused (${model.reason})` };
     }
-    return { fingerprint, model };
+    return { fingerprint, weightsStamp, model };
   }
 
   /** Releases the sessions of the old set that the new set no longer uses, each once it is idle. */
@@ -159,8 +191,7 @@ export class ModelRegistry implements OnModuleInit, OnModuleDestroy {
 
   private async loadModel(manifest: ModelManifest): Promise<RegisteredModel> {
     const ref = { modelId: manifest.id, modelVersion: manifest.version };
-    const siteEnabled = Object.values(manifest.rollout?.siteModes ?? {}).some((m) => m !== 'off');
-    if (manifest.mode === 'off' && !siteEnabled) {
+    if (modesInUse(manifest).every((m) => m === 'off')) {
       this.logger.info(ref, 'model is off; not loaded');
       return { manifest, status: 'off' };
     }
@@ -183,10 +214,7 @@ export class ModelRegistry implements OnModuleInit, OnModuleDestroy {
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
       });
-      const missing = [
-        session.inputNames.includes(manifest.input.name) ? undefined : manifest.input.name,
-        session.outputNames.includes(manifest.output.tensor) ? undefined : manifest.output.tensor,
-      ].filter((n): n is string => n !== undefined);
+      const missing = missingTensors(session, manifest);
       if (missing.length) {
         await session.release();
         return this.refuse(manifest, `model has no tensor named ${missing.join(', ')}`);
@@ -222,25 +250,39 @@ export class ModelRegistry implements OnModuleInit, OnModuleDestroy {
     if (problems.length) throw new Error(problems.join('; '));
   }
 
-  /** Runs one input plane through a ready model (bounded concurrency); returns the output tensor values. */
+  /** Runs one input plane through a ready model (bounded concurrency); returns the main output tensor's values. */
   async run(model: RegisteredModel, plane: Float32Array): Promise<Float32Array> {
+    return (await this.runOutputs(model, plane))[model.manifest.output.tensor].data;
+  }
+
+  /** Runs one input plane and returns every output the manifest names (probabilities, heatmap, measurements). */
+  async runOutputs(model: RegisteredModel, plane: Float32Array): Promise<ModelOutputs> {
     const { manifest, session } = model;
     if (model.status !== 'ready' || !session) {
       throw new InferenceException('MODEL_UNAVAILABLE', `model ${manifest.id}@${manifest.version} is not loaded: ${model.reason ?? model.status}`);
     }
     const shape = manifest.input.shape;
+    const names = outputTensors(manifest);
     this.inFlight.set(session, (this.inFlight.get(session) ?? 0) + 1);
     let result: InferenceSession.OnnxValueMapType;
     try {
-      result = await this.gate.use(() => session.run({ [manifest.input.name]: new Tensor('float32', plane, shape) }));
+      result = await this.gate.use(() => session.run({ [manifest.input.name]: new Tensor('float32', plane, shape) }, names));
+    } catch (err) {
+      // Too much waiting already: give the study back to the transport, which retries it later.
+      if (err instanceof QueueFullError) throw new InferenceException('OVERLOADED', `model executions queue full (${err.waiting} waiting)`, true);
+      throw err;
     } finally {
       this.settle(session);
     }
-    const out = result[manifest.output.tensor];
-    if (!out || !(out.data instanceof Float32Array)) {
-      throw new InferenceException('MODEL_OUTPUT_INVALID', `model ${manifest.id} gave no float32 tensor ${manifest.output.tensor}`);
+    const out: ModelOutputs = {};
+    for (const name of names) {
+      const t = result[name];
+      if (!t || !(t.data instanceof Float32Array)) {
+        throw new InferenceException('MODEL_OUTPUT_INVALID', `model ${manifest.id} gave no float32 tensor ${name}`);
+      }
+      out[name] = { data: t.data, dims: t.dims };
     }
-    return out.data;
+    return out;
   }
 
   private settle(session: InferenceSession): void {
