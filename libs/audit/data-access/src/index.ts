@@ -6,6 +6,7 @@ export * from './audit.repository';
 export * from './lineage.types';
 export { stageOfEventType } from './lineage.builder';
 export * from './thin-flow.fixture';
+export * from './care-pathway.fixture';
 export { PrismaClient } from './generated/prisma/client';
 export * from './audit-data.module';
 export { GENESIS_HASH, canonicalLink, linkHash, envelopeSha256, canonicalJson, type ChainLinkFields } from './chain/hash-chain';
