@@ -12,3 +12,5 @@ export * from './audit-data.module';
 export { GENESIS_HASH, canonicalLink, linkHash, envelopeSha256, canonicalJson, type ChainLinkFields } from './chain/hash-chain';
 export * from './chain/chain.verifier';
 export * from './chain/chain.checkpoint';
+export * from './quality.repository';
+export * from './quality.fixture';

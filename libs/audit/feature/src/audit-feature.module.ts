@@ -8,6 +8,8 @@ import { AuditVerifyHttpController } from './audit-verify.http.controller';
 import { AuditMessageController } from './audit.message.controller';
 import { AuditService } from './audit.service';
 import { LineageHttpController } from './lineage.http.controller';
+import { QualityHttpController } from './quality.http.controller';
+import { QualityService } from './quality.service';
 
 /**
  * The audit service: consumes the four thin-flow events into the audit store and serves lineage over
@@ -26,9 +28,10 @@ import { LineageHttpController } from './lineage.http.controller';
       }),
     }),
   ],
-  controllers: [AuditMessageController, LineageHttpController, AuditVerifyHttpController],
+  controllers: [AuditMessageController, LineageHttpController, AuditVerifyHttpController, QualityHttpController],
   providers: [
     AuditService,
+    QualityService,
     { provide: AUDIT_CHAIN_SETTINGS, inject: [MESH_CONFIG], useFactory: (config: MeshConfig) => auditChainSettings(config) },
     AuditChainService,
   ],
