@@ -14,3 +14,4 @@ export * from './chain/chain.verifier';
 export * from './chain/chain.checkpoint';
 export * from './quality.repository';
 export * from './quality.fixture';
+export * from './lineage-export.repository';

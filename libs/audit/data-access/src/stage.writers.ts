@@ -39,6 +39,8 @@ async function writeStudies(tx: Tx, envs: Array<Envelope<StudyReceived | StudyUp
       traceId: env.traceId,
       eventId: env.eventId,
       accessionNumber: p.study.accessionNumber ?? null,
+      patientId: p.study.patient.id ?? null,
+      patientIdIssuer: p.study.patient.issuer ?? null,
       modalities: p.study.modalities,
       instanceCount: p.instanceCount,
       receivedAt: new Date(p.study.receivedAt),

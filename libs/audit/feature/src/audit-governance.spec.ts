@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildQualityEnvelopes, type QualityEnvelopes } from '@triage/audit-data-access';
+import type { Bundle } from '@medplum/fhirtypes';
+import { buildCarePathwayEnvelopes, buildQualityEnvelopes, buildThinFlowEnvelopes, type Lineage, type QualityEnvelopes, type ThinFlowEnvelopes } from '@triage/audit-data-access';
+import { validateAuditResource } from '@triage/audit-domain';
 import { encodeEnvelope, eventByTopic, EVENTS, type Envelope } from '@triage/contracts';
 import { InProcessEventBus } from '@triage/messaging';
 import { bootstrapMesh, type RunningMesh } from '@triage/nest-platform';
@@ -14,6 +16,7 @@ describe('audit governance APIs (embedded)', () => {
   let mesh: RunningMesh;
   let bus: InProcessEventBus;
   let q: QualityEnvelopes;
+  let flow: ThinFlowEnvelopes;
 
   const topicOf = (env: Envelope) => Object.values(EVENTS).find((e) => e.type === env.type)!.topic;
   async function publish(envs: Envelope[]): Promise<void> {
@@ -38,6 +41,9 @@ describe('audit governance APIs (embedded)', () => {
     q = buildQualityEnvelopes();
     expect(eventByTopic(EVENTS.readSigned.topic)).toBeDefined();
     await publish([q.shadowRun, ...q.reads, q.reads[0]]);
+    flow = buildThinFlowEnvelopes();
+    const more = buildCarePathwayEnvelopes(flow);
+    await publish([flow.received, more.updated, flow.inference, flow.priority, flow.report, more.assigned, more.alertRaised, more.alertAcknowledged, more.read, more.finalReport, more.delivery]);
   }, 90_000);
 
   afterAll(async () => {
@@ -45,10 +51,11 @@ describe('audit governance APIs (embedded)', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  // The constructed quality set was signed on 2026-11-01; the care-pathway study below is signed today.
   type Figures = { cases: number; discrepancies: number; groups: Array<Record<string, unknown>>; subgroups: Array<Record<string, unknown>> };
 
   it('GET /quality: the hand-computed figures of the constructed set; the shadow model does not count', async () => {
-    const { status, body } = await get<Figures>('/quality');
+    const { status, body } = await get<Figures>('/quality?to=2026-11-02');
     expect(status).toBe(200);
     expect(body.cases).toBe(11);
     expect(body.discrepancies).toBe(2);
@@ -63,7 +70,7 @@ describe('audit governance APIs (embedded)', () => {
   });
 
   it('GET /quality?from=: only reads signed in the window', async () => {
-    const { body } = await get<Figures>('/quality?from=2026-11-01T08:08:00Z');
+    const { body } = await get<Figures>('/quality?from=2026-11-01T08:08:00Z&to=2026-11-02');
     expect(body.cases).toBe(3); // b1, b3 and b2's amendment
   });
 
@@ -77,14 +84,14 @@ describe('audit governance APIs (embedded)', () => {
   });
 
   it('GET /quality/labels: a de-identified manifest of the corrected labels', async () => {
-    const { status, body } = await get<{ studies: number; items: Array<{ key: string; labels: unknown[] }> }>('/quality/labels');
+    const { status, body } = await get<{ studies: number; items: Array<{ key: string; labels: unknown[] }> }>('/quality/labels?to=2026-11-02');
     expect(status).toBe(200);
     expect(body.studies).toBe(10);
     expect(body.items.every((i) => /^[0-9a-f]{32}$/.test(i.key))).toBe(true);
     const text = JSON.stringify(body);
     for (const uid of q.uids.values()) expect(text).not.toContain(uid);
     expect(text).not.toMatch(/Quality\^|QP-|Q-a|1940-|1971-|1996-|2026-/);
-    const again = await get<{ items: Array<{ key: string }> }>('/quality/labels');
+    const again = await get<{ items: Array<{ key: string }> }>('/quality/labels?to=2026-11-02');
     expect(again.body.items.map((i) => i.key)).toEqual(body.items.map((i) => i.key));
   });
 
@@ -104,5 +111,37 @@ describe('audit governance APIs (embedded)', () => {
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('INVALID_QUERY');
     expect(res.body.message).toContain(word);
+  });
+
+  it('GET /lineage/:traceId: the care pathway from arrival to final report with per-stage timings', async () => {
+    const { status, body } = await get<Lineage>(`/lineage/${flow.traceId}`);
+    expect(status).toBe(200);
+    expect(body.pathway.complete).toBe(true);
+    expect(body.pathway.milestones.map((m) => [m.milestone, m.sincePreviousMs])).toEqual([
+      ['received', null],
+      ['inference', 1_500],
+      ['priority', 1_500],
+      ['assigned', 2_500],
+      ['read-signed', 2_000],
+      ['final-report', 1_000],
+    ]);
+    expect(body.timeline.filter((t) => t.type === 'alert.changed')).toHaveLength(2);
+    expect(body.timeline.filter((t) => t.type === 'delivery.recorded')).toHaveLength(1);
+  });
+
+  it('GET /lineage/:traceId/fhir: AuditEvents and Provenances, each valid FHIR R4', async () => {
+    const res = await fetch(`${mesh.url}/lineage/${flow.traceId}/fhir`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('application/fhir+json');
+    const bundle = (await res.json()) as Bundle;
+    expect(bundle).toMatchObject({ resourceType: 'Bundle', type: 'collection' });
+    const resources = (bundle.entry ?? []).map((e) => e.resource!);
+    expect(resources.filter((r) => r.resourceType === 'AuditEvent')).toHaveLength(11);
+    expect(resources.filter((r) => r.resourceType === 'Provenance')).toHaveLength(2);
+    for (const r of resources) expect(() => validateAuditResource(r)).not.toThrow();
+    const arrival = resources.find((r) => r.resourceType === 'AuditEvent' && r.id === flow.received.eventId);
+    expect(arrival).toMatchObject({ entity: expect.arrayContaining([expect.objectContaining({ what: { identifier: { value: 'TEST-PATIENT' } }, role: expect.objectContaining({ code: '1' }) })]) });
+    expect((await get(`/lineage/${'cd'.repeat(16)}/fhir`)).status).toBe(404);
+    expect((await get('/lineage/XYZ/fhir')).status).toBe(400);
   });
 });

@@ -7,6 +7,8 @@ ADD COLUMN     "version_id" VARCHAR(64);
 
 -- AlterTable
 ALTER TABLE "study" ADD COLUMN     "age_band" VARCHAR(16) NOT NULL DEFAULT 'unknown',
+ADD COLUMN     "patient_id" VARCHAR(64),
+ADD COLUMN     "patient_id_issuer" VARCHAR(64),
 ADD COLUMN     "purged_at" TIMESTAMPTZ(3),
 ADD COLUMN     "sex" VARCHAR(1),
 ADD COLUMN     "site" VARCHAR(64);
