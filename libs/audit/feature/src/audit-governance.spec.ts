@@ -43,6 +43,7 @@ describe('audit governance APIs (embedded)', () => {
     await publish([q.shadowRun, ...q.reads, q.reads[0]]);
     flow = buildThinFlowEnvelopes();
     const more = buildCarePathwayEnvelopes(flow);
+    validateAuditResource({ resourceType: 'Bundle', type: 'collection' }); // loads the R4 definitions (seconds on a busy machine)
     await publish([flow.received, more.updated, flow.inference, flow.priority, flow.report, more.assigned, more.alertRaised, more.alertAcknowledged, more.read, more.finalReport, more.delivery]);
   }, 90_000);
 

@@ -39,6 +39,9 @@ const trace: AuditRecord[] = [
   rec('delivery.recorded', 8, { delivery: { channel: 'fhir', target: 'ehr', messageType: 'transaction Bundle', attempt: 2, outcome: 'dead-lettered' } }),
 ];
 
+// Loading the R4 definitions takes seconds on a busy machine: once, outside the tests' own timeout.
+beforeAll(() => validateAuditResource({ resourceType: 'Bundle', type: 'collection' }), 60_000);
+
 describe('AuditEvent export (IHE BALP shapes)', () => {
   it('study arrival: DICOM Instances Transferred, create, patient and study entities, the mesh as requestor', () => {
     const e = toAuditEvent(trace[0], { patient: { id: 'P-1', issuer: 'HOSP' }, site: 'SITE-A' });
