@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AuditRepository, type Lineage, type LineageQuery, type RecordResult } from '@triage/audit-data-access';
+import { AuditRepository, type Lineage, type LineageQuery, type RecordInput, type RecordResult } from '@triage/audit-data-access';
 import type { Envelope } from '@triage/contracts';
 import { ROOT_LOGGER } from '@triage/nest-platform';
 import type { Logger } from '@triage/observability';
@@ -22,6 +22,15 @@ export class AuditService {
     // eventId and type only: the envelope's subject and payload carry identifiers and PHI.
     this.log.debug({ eventId: env.eventId, type: env.type, duplicate: result.duplicate }, result.duplicate ? 'duplicate event ignored' : 'event recorded');
     return result;
+  }
+
+  /** Records a run of consumed events in one transaction (idempotent on eventId). Errors propagate. */
+  async recordBatch(items: RecordInput[]): Promise<RecordResult[]> {
+    const results = await this.repository.recordBatch(items);
+    const duplicates = results.filter((r) => r.duplicate).length;
+    // Counts only: the envelopes' subjects and payloads carry identifiers and PHI.
+    this.log.debug({ count: items.length, duplicates }, 'events recorded');
+    return results;
   }
 
   lineage(query: LineageQuery): Promise<Lineage | null> {
