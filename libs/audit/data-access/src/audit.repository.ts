@@ -1,7 +1,8 @@
 import { ALL_EVENTS, type Envelope } from '@triage/contracts';
 import { AuditErrorCode, AuditException } from './audit.exception';
-import type { PrismaClient } from './generated/prisma/client';
-import { envelopeSha256, linkHash } from './chain/hash-chain';
+import { insertMany, type Column } from './db/bulk-insert';
+import { Prisma, type PrismaClient } from './generated/prisma/client';
+import { envelopeSha256, linkHash, type ChainLinkFields } from './chain/hash-chain';
 import { buildLineage } from './lineage.builder';
 import type { Lineage, LineageQuery, RecordResult } from './lineage.types';
 import { STAGE_WRITERS } from './stage.writers';
@@ -12,7 +13,33 @@ export interface RecordInput {
   topic: string;
 }
 
+type Link = ChainLinkFields & { hash: string };
+const AUDIT_EVENT_COLUMNS: Array<Column<Link>> = [
+  ['event_id', 'uuid', (l) => l.eventId],
+  ['topic', 'text', (l) => l.topic],
+  ['type', 'text', (l) => l.type],
+  ['schema_version', 'int', (l) => l.schemaVersion],
+  ['source', 'text', (l) => l.source],
+  ['trace_id', 'text', (l) => l.traceId],
+  ['subject', 'text', (l) => l.subject],
+  ['occurred_at', 'timestamptz', (l) => l.occurredAt],
+  ['recorded_at', 'timestamptz', (l) => l.recordedAt],
+  ['chain_seq', 'bigint', (l) => l.chainSeq],
+  ['envelope_sha256', 'text', (l) => l.envelopeSha256],
+  ['prev_hash', 'text', (l) => l.prevHash],
+  ['hash', 'text', (l) => l.hash],
+];
+
 const TOPIC_OF_TYPE = new Map(ALL_EVENTS.map((e) => [e.type, e.topic]));
+
+/** Throws a non-retryable AuditException for an event of a type, or on a topic, the store does not take. */
+export function assertRecordable(items: RecordInput[]): void {
+  for (const { env, topic } of items) {
+    const expected = TOPIC_OF_TYPE.get(env.type);
+    if (!expected || !STAGE_WRITERS[env.type]) throw new AuditException(AuditErrorCode.UNKNOWN_EVENT_TYPE, `no lineage stage for event type ${env.type}`);
+    if (topic !== expected) throw new AuditException(AuditErrorCode.TOPIC_MISMATCH, `${env.type} arrived on ${topic}, expected ${expected}`);
+  }
+}
 
 /** The audit store: records consumed events with their stage rows, and answers lineage queries. */
 export class AuditRepository {
@@ -31,11 +58,7 @@ export class AuditRepository {
    * unique index on event_id backs it. Results are in input order. Any failure rolls the whole batch back.
    */
   async recordBatch(items: RecordInput[]): Promise<RecordResult[]> {
-    for (const { env, topic } of items) {
-      const expected = TOPIC_OF_TYPE.get(env.type);
-      if (!expected || !STAGE_WRITERS[env.type]) throw new AuditException(AuditErrorCode.UNKNOWN_EVENT_TYPE, `no lineage stage for event type ${env.type}`);
-      if (topic !== expected) throw new AuditException(AuditErrorCode.TOPIC_MISMATCH, `${env.type} arrived on ${topic}, expected ${expected}`);
-    }
+    assertRecordable(items);
     if (items.length === 0) return [];
     const digests = items.map((i) => envelopeSha256(i.env));
     const ids = items.map((i) => i.env.eventId.toLowerCase());
@@ -45,9 +68,10 @@ export class AuditRepository {
         // on it, so links get consecutive sequence numbers and the chain cannot fork.
         const [head] = await tx.$queryRaw<Array<{ seq: bigint; hash: string }>>`SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE`;
         if (!head) throw new AuditException(AuditErrorCode.CHAIN_HEAD_MISSING, 'audit_chain_head has no row: the hash_chain migration did not run');
-        const seen = new Set((await tx.auditEvent.findMany({ where: { eventId: { in: [...new Set(ids)] } }, select: { eventId: true } })).map((r) => r.eventId));
+        const known = await tx.$queryRaw<Array<{ id: string }>>`SELECT event_id::text AS id FROM audit_event WHERE event_id IN (${Prisma.join([...new Set(ids)].map((id) => Prisma.sql`${id}::uuid`))})`;
+        const seen = new Set(known.map((r) => r.id));
         const results: RecordResult[] = [];
-        const links = [];
+        const links: Link[] = [];
         const fresh: Envelope[] = [];
         let seq = BigInt(head.seq);
         let prevHash = head.hash;
@@ -79,8 +103,8 @@ export class AuditRepository {
           results.push({ duplicate: false });
         }
         if (links.length === 0) return results;
-        await tx.auditEvent.createMany({ data: links });
-        await tx.auditChainHead.update({ where: { id: 1 }, data: { seq, hash: prevHash } });
+        await insertMany(tx, 'audit_event', AUDIT_EVENT_COLUMNS, links);
+        await tx.$executeRaw`UPDATE audit_chain_head SET seq = ${seq.toString()}::bigint, hash = ${prevHash} WHERE id = 1`;
         const byType = new Map<string, Envelope[]>();
         for (const env of fresh) byType.set(env.type, [...(byType.get(env.type) ?? []), env]);
         for (const [type, envs] of byType) await STAGE_WRITERS[type](tx, envs);
