@@ -15,3 +15,4 @@ export * from './chain/chain.checkpoint';
 export * from './quality.repository';
 export * from './quality.fixture';
 export * from './lineage-export.repository';
+export * from './retention.repository';

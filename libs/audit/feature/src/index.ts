@@ -9,3 +9,4 @@ export * from './quality.service';
 export * from './quality.http.controller';
 export * from './quality.exception';
 export * from './pseudonymizer';
+export * from './audit-retention.service';
