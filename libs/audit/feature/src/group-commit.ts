@@ -50,8 +50,12 @@ export class GroupCommitter {
             at += g.items.length;
           }
         } catch (err) {
-          // Every batch of the group fails and is handed back by the transport one event at a time.
-          for (const g of group) g.reject(err);
+          if (group.length === 1) {
+            group[0].reject(err);
+            continue;
+          }
+          // One caller's event must not fail the others': each batch of the group in its own transaction.
+          for (const g of group) await this.repository.recordBatch(g.items).then(g.resolve, g.reject);
         }
       }
     } finally {
