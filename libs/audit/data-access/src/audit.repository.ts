@@ -11,6 +11,8 @@ import { STAGE_WRITERS } from './stage.writers';
 export interface RecordInput {
   env: Envelope;
   topic: string;
+  /** sha256 of the canonical envelope, when the caller computed it already (off the chain lock's path). */
+  envelopeSha256?: string;
 }
 
 type Link = ChainLinkFields & { hash: string };
@@ -60,7 +62,7 @@ export class AuditRepository {
   async recordBatch(items: RecordInput[]): Promise<RecordResult[]> {
     assertRecordable(items);
     if (items.length === 0) return [];
-    const digests = items.map((i) => envelopeSha256(i.env));
+    const digests = items.map((i) => i.envelopeSha256 ?? envelopeSha256(i.env));
     const ids = items.map((i) => i.env.eventId.toLowerCase());
     return this.prisma.$transaction(
       async (tx) => {
