@@ -10,6 +10,9 @@ import {
 } from '@nestjs/common';
 import type { Logger } from '@triage/observability';
 import { AuditRepository } from './audit.repository';
+import { LineageExportRepository } from './lineage-export.repository';
+import { QualityRepository } from './quality.repository';
+import { RetentionRepository } from './retention.repository';
 import type { DatabaseSettings, DatabaseTarget } from './db/database-target';
 import { createPrismaClient, type AuditDatabase } from './db/prisma-client.factory';
 import { PrismaClient } from './generated/prisma/client';
@@ -71,8 +74,11 @@ export class AuditDataModule implements OnModuleInit, OnApplicationShutdown {
         },
         { provide: PrismaClient, inject: [AUDIT_DATABASE], useFactory: (db: AuditDatabase) => db.prisma },
         { provide: AuditRepository, inject: [AUDIT_DATABASE], useFactory: (db: AuditDatabase) => new AuditRepository(db.prisma) },
+        { provide: QualityRepository, inject: [AUDIT_DATABASE], useFactory: (db: AuditDatabase) => new QualityRepository(db.prisma) },
+        { provide: LineageExportRepository, inject: [AUDIT_DATABASE], useFactory: (db: AuditDatabase) => new LineageExportRepository(db.prisma) },
+        { provide: RetentionRepository, inject: [AUDIT_DATABASE], useFactory: (db: AuditDatabase) => new RetentionRepository(db.prisma) },
       ],
-      exports: [AUDIT_DATABASE, PrismaClient, AuditRepository],
+      exports: [AUDIT_DATABASE, PrismaClient, AuditRepository, QualityRepository, LineageExportRepository, RetentionRepository],
     };
   }
 

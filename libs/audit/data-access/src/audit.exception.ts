@@ -13,4 +13,9 @@ export class AuditException extends Error {
     super(message);
     this.name = 'AuditException';
   }
+
+  /** An event of a type or on a topic the store does not take will never be taken: dead-letter it at once. */
+  get retryable(): boolean {
+    return this.code === AuditErrorCode.CHAIN_HEAD_MISSING;
+  }
 }

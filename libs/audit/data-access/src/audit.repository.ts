@@ -1,75 +1,116 @@
-import {
-  EVENTS,
-  type Envelope,
-  type InferenceCompleted,
-  type PriorityDecided,
-  type ReportIssued,
-  type StudyReceived,
-} from '@triage/contracts';
+import { ALL_EVENTS, type Envelope } from '@triage/contracts';
 import { AuditErrorCode, AuditException } from './audit.exception';
-import type { Prisma, PrismaClient } from './generated/prisma/client';
-import { envelopeSha256, linkHash } from './chain/hash-chain';
-import { buildLineage, stageOfEventType } from './lineage.builder';
+import { insertMany, type Column } from './db/bulk-insert';
+import { Prisma, type PrismaClient } from './generated/prisma/client';
+import { envelopeSha256, linkHash, type ChainLinkFields } from './chain/hash-chain';
+import { buildLineage } from './lineage.builder';
 import type { Lineage, LineageQuery, RecordResult } from './lineage.types';
+import { STAGE_WRITERS } from './stage.writers';
 
-type Tx = Prisma.TransactionClient;
+/** One consumed event and the topic it arrived on. */
+export interface RecordInput {
+  env: Envelope;
+  topic: string;
+  /** sha256 of the canonical envelope, when the caller computed it already (off the chain lock's path). */
+  envelopeSha256?: string;
+}
+
+type Link = ChainLinkFields & { hash: string };
+const AUDIT_EVENT_COLUMNS: Array<Column<Link>> = [
+  ['event_id', 'uuid', (l) => l.eventId],
+  ['topic', 'text', (l) => l.topic],
+  ['type', 'text', (l) => l.type],
+  ['schema_version', 'int', (l) => l.schemaVersion],
+  ['source', 'text', (l) => l.source],
+  ['trace_id', 'text', (l) => l.traceId],
+  ['subject', 'text', (l) => l.subject],
+  ['occurred_at', 'timestamptz', (l) => l.occurredAt],
+  ['recorded_at', 'timestamptz', (l) => l.recordedAt],
+  ['chain_seq', 'bigint', (l) => l.chainSeq],
+  ['envelope_sha256', 'text', (l) => l.envelopeSha256],
+  ['prev_hash', 'text', (l) => l.prevHash],
+  ['hash', 'text', (l) => l.hash],
+];
+
+const TOPIC_OF_TYPE = new Map(ALL_EVENTS.map((e) => [e.type, e.topic]));
+
+/** Throws a non-retryable AuditException for an event of a type, or on a topic, the store does not take. */
+export function assertRecordable(items: RecordInput[]): void {
+  for (const { env, topic } of items) {
+    const expected = TOPIC_OF_TYPE.get(env.type);
+    if (!expected || !STAGE_WRITERS[env.type]) throw new AuditException(AuditErrorCode.UNKNOWN_EVENT_TYPE, `no lineage stage for event type ${env.type}`);
+    if (topic !== expected) throw new AuditException(AuditErrorCode.TOPIC_MISMATCH, `${env.type} arrived on ${topic}, expected ${expected}`);
+  }
+}
 
 /** The audit store: records consumed events with their stage rows, and answers lineage queries. */
 export class AuditRepository {
   constructor(private readonly prisma: PrismaClient) {}
 
-  /**
-   * Records one consumed event and the rows of its stage in one transaction. A redelivered eventId is a
-   * no-op (`{ duplicate: true }`): the insert is ON CONFLICT DO NOTHING on the unique eventId, so two
-   * concurrent deliveries serialise on that index and exactly one writes.
-   */
+  /** Records one consumed event; see recordBatch. */
   async record(env: Envelope, topic: string): Promise<RecordResult> {
-    const stage = stageOfEventType(env.type);
-    if (!stage) throw new AuditException(AuditErrorCode.UNKNOWN_EVENT_TYPE, `no lineage stage for event type ${env.type}`);
-    const expected = Object.values(EVENTS).find((e) => e.type === env.type)?.topic;
-    if (topic !== expected) {
-      throw new AuditException(AuditErrorCode.TOPIC_MISMATCH, `${env.type} arrived on ${topic}, expected ${expected}`);
-    }
-    const digest = envelopeSha256(env);
+    const [result] = await this.recordBatch([{ env, topic }]);
+    return result;
+  }
+
+  /**
+   * Records consumed events and the rows of their stages in one transaction that takes the chain head's
+   * lock once. An eventId already recorded (or repeated within the batch) is a no-op (`{ duplicate:
+   * true }`): under the lock no other append can run, so the check and the insert cannot race, and the
+   * unique index on event_id backs it. Results are in input order. Any failure rolls the whole batch back.
+   */
+  async recordBatch(items: RecordInput[]): Promise<RecordResult[]> {
+    assertRecordable(items);
+    if (items.length === 0) return [];
+    const digests = items.map((i) => i.envelopeSha256 ?? envelopeSha256(i.env));
+    const ids = items.map((i) => i.env.eventId.toLowerCase());
     return this.prisma.$transaction(
       async (tx) => {
         // Every append (and every redelivery) takes the chain head's row lock first: appends serialise
         // on it, so links get consecutive sequence numbers and the chain cannot fork.
         const [head] = await tx.$queryRaw<Array<{ seq: bigint; hash: string }>>`SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE`;
         if (!head) throw new AuditException(AuditErrorCode.CHAIN_HEAD_MISSING, 'audit_chain_head has no row: the hash_chain migration did not run');
-        const link = {
-          chainSeq: BigInt(head.seq) + 1n,
-          eventId: env.eventId,
-          topic,
-          type: env.type,
-          schemaVersion: env.schemaVersion,
-          source: env.source,
-          traceId: env.traceId,
-          subject: env.subject,
-          occurredAt: new Date(env.occurredAt),
-          recordedAt: new Date(),
-          envelopeSha256: digest,
-          prevHash: head.hash,
-        };
-        const hash = linkHash(link);
-        const { count } = await tx.auditEvent.createMany({ data: [{ ...link, hash }], skipDuplicates: true });
-        if (count === 0) return { duplicate: true }; // redelivery: no new link
-        await tx.auditChainHead.update({ where: { id: 1 }, data: { seq: link.chainSeq, hash } });
-      switch (stage) {
-        case 'received':
-          await this.writeStudy(tx, env as Envelope<StudyReceived>);
-          break;
-        case 'inference':
-          await this.writeInference(tx, env as Envelope<InferenceCompleted>);
-          break;
-        case 'priority':
-          await this.writePriority(tx, env as Envelope<PriorityDecided>);
-          break;
-        case 'report':
-          await this.writeReport(tx, env as Envelope<ReportIssued>);
-          break;
-      }
-      return { duplicate: false };
+        const known = await tx.$queryRaw<Array<{ id: string }>>`SELECT event_id::text AS id FROM audit_event WHERE event_id IN (${Prisma.join([...new Set(ids)].map((id) => Prisma.sql`${id}::uuid`))})`;
+        const seen = new Set(known.map((r) => r.id));
+        const results: RecordResult[] = [];
+        const links: Link[] = [];
+        const fresh: Envelope[] = [];
+        let seq = BigInt(head.seq);
+        let prevHash = head.hash;
+        const recordedAt = new Date();
+        for (const [i, { env, topic }] of items.entries()) {
+          if (seen.has(ids[i])) {
+            results.push({ duplicate: true }); // redelivery: no new link
+            continue;
+          }
+          seen.add(ids[i]);
+          seq += 1n;
+          const link = {
+            chainSeq: seq,
+            eventId: env.eventId,
+            topic,
+            type: env.type,
+            schemaVersion: env.schemaVersion,
+            source: env.source,
+            traceId: env.traceId,
+            subject: env.subject,
+            occurredAt: new Date(env.occurredAt),
+            recordedAt,
+            envelopeSha256: digests[i],
+            prevHash,
+          };
+          prevHash = linkHash(link);
+          links.push({ ...link, hash: prevHash });
+          fresh.push(env);
+          results.push({ duplicate: false });
+        }
+        if (links.length === 0) return results;
+        await insertMany(tx, 'audit_event', AUDIT_EVENT_COLUMNS, links);
+        await tx.$executeRaw`UPDATE audit_chain_head SET seq = ${seq.toString()}::bigint, hash = ${prevHash} WHERE id = 1`;
+        const byType = new Map<string, Envelope[]>();
+        for (const env of fresh) byType.set(env.type, [...(byType.get(env.type) ?? []), env]);
+        for (const [type, envs] of byType) await STAGE_WRITERS[type](tx, envs);
+        return results;
       },
       { maxWait: 10_000, timeout: 30_000 },
     );
@@ -94,7 +135,16 @@ export class AuditRepository {
     const events = await this.prisma.auditEvent.findMany({
       where: { traceId },
       orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }],
-      include: { inferenceRuns: { include: { findings: true } }, priorityDecision: true, report: true },
+      include: {
+        inferenceRuns: { include: { findings: true } },
+        priorityDecision: true,
+        report: true,
+        studyUpdate: true,
+        assignment: true,
+        alertStep: true,
+        read: { include: { verdicts: true } },
+        delivery: true,
+      },
     });
     if (events.length === 0) return null;
     const subject = events[0].subject;
@@ -112,94 +162,5 @@ export class AuditRepository {
       orderBy: { _max: { occurredAt: 'desc' } },
     });
     return rows.map((r) => r.traceId);
-  }
-
-  private async writeStudy(tx: Tx, env: Envelope<StudyReceived>): Promise<void> {
-    const p = env.payload;
-    const row = {
-      traceId: env.traceId,
-      eventId: env.eventId,
-      accessionNumber: p.study.accessionNumber ?? null,
-      modalities: p.study.modalities,
-      instanceCount: p.instanceCount,
-      receivedAt: new Date(p.study.receivedAt),
-      originProtocol: p.origin.protocol,
-    };
-    const studyInstanceUid = p.study.studyInstanceUid;
-    const created = await tx.study.createMany({ data: [{ studyInstanceUid, ...row }], skipDuplicates: true });
-    if (created.count === 0) {
-      // A study re-sent or completed in parts: the newest study.received wins, whatever the delivery order.
-      await tx.study.updateMany({
-        where: { studyInstanceUid, event: { occurredAt: { lte: new Date(env.occurredAt) } } },
-        data: row,
-      });
-    }
-  }
-
-  private async writeInference(tx: Tx, env: Envelope<InferenceCompleted>): Promise<void> {
-    const p = env.payload;
-    for (const [runIndex, run] of p.runs.entries()) {
-      await tx.inferenceRun.create({
-        data: {
-          eventId: env.eventId,
-          runIndex,
-          traceId: env.traceId,
-          studyInstanceUid: p.study.studyInstanceUid,
-          modelId: run.modelId,
-          modelVersion: run.modelVersion,
-          modelSha256: run.modelSha256,
-          mode: run.mode,
-          status: run.status,
-          error: run.error ?? null,
-          startedAt: new Date(run.startedAt),
-          latencyMs: run.latencyMs,
-          findings: {
-            create: run.findings.map((f) => ({
-              label: f.label,
-              kind: f.kind,
-              codeSystem: f.code.system,
-              code: f.code.code,
-              codeDisplay: f.code.display ?? null,
-              probability: f.probability,
-              threshold: f.threshold,
-              positive: f.positive,
-              critical: f.critical,
-            })),
-          },
-        },
-      });
-    }
-  }
-
-  private async writePriority(tx: Tx, env: Envelope<PriorityDecided>): Promise<void> {
-    const p = env.payload;
-    await tx.priorityDecision.create({
-      data: {
-        eventId: env.eventId,
-        traceId: env.traceId,
-        studyInstanceUid: p.study.studyInstanceUid,
-        priority: p.priority,
-        score: p.score,
-        reasons: p.reasons.map((r) => ({ ruleId: r.ruleId, text: r.text })),
-        ruleSetVersion: p.ruleSetVersion,
-        decidedAt: new Date(p.decidedAt),
-      },
-    });
-  }
-
-  private async writeReport(tx: Tx, env: Envelope<ReportIssued>): Promise<void> {
-    const p = env.payload;
-    await tx.report.create({
-      data: {
-        eventId: env.eventId,
-        traceId: env.traceId,
-        studyInstanceUid: p.study.studyInstanceUid,
-        reportId: p.reportId,
-        status: p.status,
-        priority: p.priority,
-        issuedAt: new Date(p.issuedAt),
-        resource: p.diagnosticReport as Prisma.InputJsonObject,
-      },
-    });
   }
 }

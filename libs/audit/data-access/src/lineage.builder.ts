@@ -1,5 +1,6 @@
 import { EVENTS, type Coding, type Priority } from '@triage/contracts';
 import type { AuditEvent, Finding, InferenceRun, PriorityDecision, Report, Study } from './generated/prisma/client';
+import { buildPathway, buildTimeline, type AuditEventWithAllStages } from './pathway.builder';
 import {
   LINEAGE_STAGES,
   type InferenceSummary,
@@ -77,7 +78,7 @@ function reportSummary(r: Report | null): ReportSummary | null {
  * event that reached it; elapsed times come from the events' occurredAt, so they are the mesh's own clock
  * readings and may be negative only if producers' clocks disagree.
  */
-export function buildLineage(traceId: string, events: AuditEventWithStages[], study: Study | null, otherTraceIds: string[]): Lineage {
+export function buildLineage(traceId: string, events: AuditEventWithAllStages[], study: Study | null, otherTraceIds: string[]): Lineage {
   const byStage = new Map<LineageStageName, AuditEventWithStages[]>();
   const ordered = [...events].sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime() || (a.id < b.id ? -1 : 1));
   for (const e of ordered) {
@@ -125,5 +126,7 @@ export function buildLineage(traceId: string, events: AuditEventWithStages[], st
     stages,
     missing,
     otherTraceIds,
+    pathway: buildPathway(ordered),
+    timeline: buildTimeline(ordered),
   };
 }

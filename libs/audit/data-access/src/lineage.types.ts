@@ -64,6 +64,42 @@ export interface Lineage {
   missing: LineageStageName[];
   /** Earlier or later traces of the same study (a re-sent study starts a new trace). */
   otherTraceIds: string[];
+  /** The care pathway from arrival to final report, with the time spent in each stage. */
+  pathway: CarePathway;
+  /** Every recorded event of the trace in time order (updates, assignments, alerts, deliveries included). */
+  timeline: TimelineEntry[];
+}
+
+/** The milestones of a study from arrival to the final report, in pathway order. */
+export const PATHWAY_MILESTONES = ['received', 'inference', 'priority', 'assigned', 'read-signed', 'final-report'] as const;
+export type PathwayMilestoneName = (typeof PATHWAY_MILESTONES)[number];
+
+export interface PathwayMilestone {
+  milestone: PathwayMilestoneName;
+  at: string;
+  eventId: string;
+  type: string;
+  /** Time spent in the stage that this milestone ends: ms since the previous milestone present; null for the first. */
+  sincePreviousMs: number | null;
+  sinceArrivalMs: number | null;
+}
+
+export interface CarePathway {
+  /** Every milestone up to the final report is present. */
+  complete: boolean;
+  milestones: PathwayMilestone[];
+  missing: PathwayMilestoneName[];
+  /** Arrival to final report, when both are recorded. */
+  totalMs: number | null;
+}
+
+/** One audited event, summarised without PHI (ids, codes, counts and states only). */
+export interface TimelineEntry {
+  type: string;
+  at: string;
+  eventId: string;
+  source: string;
+  detail: Record<string, unknown>;
 }
 
 export type LineageQuery = { traceId: string } | { studyInstanceUid: string } | { accessionNumber: string };

@@ -5,3 +5,8 @@ export * from './lineage.http.controller';
 export * from './lineage.exception';
 export * from './audit-chain.service';
 export * from './audit-verify.http.controller';
+export * from './quality.service';
+export * from './quality.http.controller';
+export * from './quality.exception';
+export * from './pseudonymizer';
+export * from './audit-retention.service';

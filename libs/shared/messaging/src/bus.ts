@@ -18,12 +18,27 @@ export interface DeliveryControl {
 /** Handles one message. Resolving means "handled": only then is the offset committed. */
 export type MessageHandler = (msg: InboundMessage, control: DeliveryControl) => Promise<void>;
 
+/**
+ * Handles a run of consecutive messages of one topic-partition at once (kafkajs eachBatch). Resolving
+ * means every message in it is handled: only then is the offset of the last one committed.
+ */
+export type BatchMessageHandler = (msgs: InboundMessage[], control: DeliveryControl) => Promise<void>;
+
+export interface BatchOptions {
+  handler: BatchMessageHandler;
+  /** At most this many messages per call. */
+  maxSize: number;
+}
+
 export interface Subscription {
   groupId: string;
   topics: string[];
+  /** Handles one message; with `batch` set, the bus calls `batch.handler` instead. */
   handler: MessageHandler;
   /** Partitions handled concurrently (messages within a partition stay in order). */
   concurrency?: number;
+  /** Optional: deliver runs of messages of one partition to a batch handler (see reliableBatchHandler). */
+  batch?: BatchOptions;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { DLQ_HEADERS, deadLetterTopic } from '@triage/contracts';
 import type { Logger } from '@triage/observability';
-import type { DeliveryControl, EventBus, InboundMessage, MessageHandler } from './bus';
+import type { BatchMessageHandler, DeliveryControl, EventBus, InboundMessage, MessageHandler } from './bus';
 
 /** Errors that retrying cannot fix (a message that fails its schema): dead-lettered at once. */
 export function isRetryable(err: unknown): boolean {
@@ -107,5 +107,34 @@ export function reliableHandler(handler: MessageHandler, opts: ReliableDeliveryO
         return;
       }
     }
+  };
+}
+
+export interface ReliableBatchOptions {
+  logger: Logger;
+  heartbeatIntervalMs?: number;
+}
+
+/**
+ * Wraps a batch handler: the whole run is tried once; if it fails, its messages are handled one by one
+ * through `single` (a reliableHandler: retries, then the dead-letter topic), so one poison message
+ * costs only itself and everything else still lands. The batch handler must therefore be atomic (a
+ * transaction) or idempotent, since the messages of a failed batch are handled again.
+ */
+export function reliableBatchHandler(batch: BatchMessageHandler, single: MessageHandler, opts: ReliableBatchOptions): BatchMessageHandler {
+  const heartbeatMs = opts.heartbeatIntervalMs ?? 3000;
+  return async (msgs, control) => {
+    if (msgs.length === 1) return single(msgs[0], control);
+    try {
+      await withPacemaker(control, heartbeatMs, () => batch(msgs, control));
+      return;
+    } catch (err) {
+      const first = msgs[0];
+      opts.logger.warn(
+        { topic: first.topic, partition: first.partition, fromOffset: first.offset, count: msgs.length, code: errorCode(err), reason: errorText(err) },
+        'batch handler failed; handling its messages one by one',
+      );
+    }
+    for (const m of msgs) await single(m, control);
   };
 }

@@ -76,11 +76,20 @@ export class InProcessEventBus implements EventBus {
     p.draining = true;
     // Yield first so publish() returns before any handler runs, as with a broker.
     await new Promise<void>((resolve) => setImmediate(resolve));
+    const control = { heartbeat: async () => undefined };
+    const batch = group.sub.batch;
     while (p.queue.length > 0 && this.open) {
       const msg = p.queue[0];
       try {
-        await group.sub.handler(msg, { heartbeat: async () => undefined });
-        p.queue.shift();
+        if (batch) {
+          // A run of what is queued, as Kafka's eachBatch hands over what one fetch returned.
+          const run = p.queue.slice(0, Math.max(1, batch.maxSize));
+          await batch.handler(run, control);
+          p.queue.splice(0, run.length);
+        } else {
+          await group.sub.handler(msg, control);
+          p.queue.shift();
+        }
       } catch (err) {
         // The handler could not even dead-letter: keep the message and try again shortly, as Kafka would.
         this.logger.error({ topic: msg.topic, groupId: group.sub.groupId, reason: String(err) }, 'delivery failed; will retry');

@@ -143,18 +143,21 @@ export class KafkaEventBus implements EventBus {
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: sub.concurrency ?? 1,
       eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
-        for (const m of batch.messages) {
+        const inbound = (m: (typeof batch.messages)[number]): InboundMessage => ({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: m.offset,
+          key: m.key ? m.key.toString('utf8') : null,
+          value: m.value,
+          headers: toHeaders(m.headers),
+        });
+        const size = sub.batch ? Math.max(1, sub.batch.maxSize) : 1;
+        for (let i = 0; i < batch.messages.length; i += size) {
           if (!isRunning() || isStale()) break;
-          const msg: InboundMessage = {
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: m.offset,
-            key: m.key ? m.key.toString('utf8') : null,
-            value: m.value,
-            headers: toHeaders(m.headers),
-          };
-          await sub.handler(msg, { heartbeat });
-          resolveOffset(m.offset);
+          const run = batch.messages.slice(i, i + size);
+          if (sub.batch) await sub.batch.handler(run.map(inbound), { heartbeat });
+          else await sub.handler(inbound(run[0]), { heartbeat });
+          resolveOffset(run[run.length - 1].offset);
           await commitOffsetsIfNecessary();
         }
         await commitOffsetsIfNecessary();

@@ -1,12 +1,30 @@
 import { applyDecorators, Catch, UseFilters, type RpcExceptionFilter } from '@nestjs/common';
 import { EventPattern } from '@nestjs/microservices';
-import type { EventDefinition, ServiceName } from '@triage/contracts';
+import type { Envelope, EventDefinition, ServiceName } from '@triage/contracts';
 import { throwError, type Observable } from 'rxjs';
 
 export interface MeshHandlerExtras {
   meshService: ServiceName;
   meshEvent: EventDefinition;
 }
+
+/** What @MeshEventBatchHandler attaches to its handler. */
+export interface MeshBatchHandlerExtras {
+  meshService: ServiceName;
+  meshBatchEvents: readonly EventDefinition[];
+  maxBatchSize: number;
+}
+
+/** One message of a batch, as a batch handler receives it (`@Payload() items: MeshBatchItem[]`). */
+export interface MeshBatchItem<T = unknown> {
+  topic: string;
+  partition: number;
+  offset: string;
+  envelope: Envelope<T>;
+}
+
+/** Default cap on messages per batch call. */
+export const DEFAULT_MAX_BATCH_SIZE = 500;
 
 /**
  * Hands a handler's error to the transport unchanged. Nest's default RPC filter would replace it with
@@ -27,4 +45,18 @@ export class PassErrorToTransportFilter implements RpcExceptionFilter<unknown> {
 export function MeshEventHandler(event: EventDefinition, service: ServiceName): MethodDecorator {
   const extras: MeshHandlerExtras = { meshService: service, meshEvent: event };
   return applyDecorators(EventPattern(event.topic, extras), UseFilters(new PassErrorToTransportFilter()));
+}
+
+/**
+ * Marks a Nest message-controller method as `service`'s handler of runs of messages of `events` (kafkajs
+ * eachBatch, or what the in-process bus has queued): it receives `MeshBatchItem[]`, envelopes already
+ * parsed, at most `maxBatchSize` at a time, all of one topic-partition. If it throws, the transport hands
+ * the messages to it again one at a time (retries, then the dead-letter topic per message), so the
+ * handler must be atomic or idempotent. Every topic of the service's consumer group must then be
+ * handled this way.
+ */
+export function MeshEventBatchHandler(events: readonly EventDefinition[], service: ServiceName, opts: { maxBatchSize?: number } = {}): MethodDecorator {
+  if (events.length === 0) throw new Error('MeshEventBatchHandler needs at least one event');
+  const extras: MeshBatchHandlerExtras = { meshService: service, meshBatchEvents: events, maxBatchSize: opts.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE };
+  return applyDecorators(EventPattern(`mesh-batch:${service}:${events.map((e) => e.topic).join(',')}`, extras), UseFilters(new PassErrorToTransportFilter()));
 }

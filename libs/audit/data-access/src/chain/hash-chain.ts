@@ -59,23 +59,33 @@ export function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-/** JSON with object keys sorted at every level: the same envelope always yields the same bytes. */
+/**
+ * JSON with object keys sorted at every level: the same envelope always yields the same bytes. Written
+ * straight to a string (no sorted copy of the object), byte-identical to
+ * `JSON.stringify(value-with-sorted-keys)`: undefined and function members are left out, in arrays they
+ * become null, toJSON() is honoured.
+ */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
+  return write(value) ?? 'null';
 }
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object' && !(value instanceof Date)) {
-    const obj = value as Record<string, unknown>;
-    return Object.fromEntries(
-      Object.keys(obj)
-        .filter((k) => obj[k] !== undefined)
-        .sort()
-        .map((k) => [k, sortKeys(obj[k])]),
-    );
+function skipped(v: unknown): boolean {
+  return v === undefined || typeof v === 'function' || typeof v === 'symbol';
+}
+
+function write(value: unknown): string | undefined {
+  if (skipped(value)) return undefined;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  const withToJson = value as { toJSON?: () => unknown };
+  if (typeof withToJson.toJSON === 'function') return write(withToJson.toJSON());
+  if (Array.isArray(value)) return `[${value.map((v) => (skipped(v) ? 'null' : write(v))).join(',')}]`;
+  const obj = value as Record<string, unknown>;
+  const parts: string[] = [];
+  for (const k of Object.keys(obj).sort()) {
+    const v = write(obj[k]);
+    if (v !== undefined) parts.push(`${JSON.stringify(k)}:${v}`);
   }
-  return value;
+  return `{${parts.join(',')}}`;
 }
 
 /** sha256 (hex) of the canonical JSON of a whole envelope (payload included). */

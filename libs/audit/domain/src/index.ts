@@ -1,0 +1,10 @@
+export * from './demographics';
+export * from './quality';
+export * from './drift';
+export * from './label-manifest';
+export * from './retention';
+export { constructedQualityCases } from './quality.fixture';
+export * from './fhir/audit-record';
+export * from './fhir/audit-event.mapper';
+export * from './fhir/provenance.mapper';
+export { validateAuditResource, AuditFhirInvalidError } from './fhir/fhir-validation';
