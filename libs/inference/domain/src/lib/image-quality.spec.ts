@@ -15,7 +15,7 @@ function crafted(pixel: (i: number) => number, opts: Partial<DicomImage> = {}): 
   const size = 64;
   const frame = new Float32Array(size * size);
   for (let i = 0; i < frame.length; i++) frame[i] = pixel(i);
-  return { transferSyntaxUid: '1.2.840.10008.1.2.1', modality: 'DX', rows: size, columns: size, photometric: 'MONOCHROME2', frames: [frame], pixelSpacing: [0.2, 0.2], valueRange: [0, 4095], ...opts };
+  return { transferSyntaxUid: '1.2.840.10008.1.2.1', modality: 'DX', rows: size, columns: size, photometric: 'MONOCHROME2', voiLutFunction: 'LINEAR', frames: [frame], pixelSpacing: [0.2, 0.2], valueRange: [0, 4095], ...opts };
 }
 /** Deterministic noise in [0, 1). */
 const noise = (i: number) => ((i * 2654435761) % 1000) / 1000;

@@ -41,7 +41,7 @@ describe('heatmap and measurement outputs', () => {
 });
 
 describe('input geometry, crop and channels', () => {
-  const cxr18 = load('cxr18-convention-reference') as Record<string, unknown> & { input: Record<string, unknown>; preprocessing: Record<string, unknown> };
+  const cxr18 = load('cxr18-convention-reference') as unknown as Record<string, unknown> & { input: Record<string, unknown>; preprocessing: Record<string, unknown> };
 
   it('reads the input size by layout and checks crop and channel settings against it', () => {
     expect(inputGeometry(parseModelManifest(cxr18))).toEqual({ height: 224, width: 224, channels: 1, depth: 1 });

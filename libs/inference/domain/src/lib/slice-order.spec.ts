@@ -7,6 +7,7 @@ function img(n: number, ipp?: [number, number, number], iop?: DicomImage['imageO
     rows: 1,
     columns: 1,
     photometric: 'MONOCHROME2',
+    voiLutFunction: 'LINEAR',
     frames: Array.from({ length: frames }, (_, f) => Float32Array.from([n * 10 + f])),
     instanceNumber: n,
     imagePositionPatient: ipp,
