@@ -1,6 +1,6 @@
 import { Controller, Injectable, Module } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
-import { createEnvelope, deadLetterTopic, DLQ_HEADERS, encodeEnvelope, EVENTS, newTraceContext, type Envelope, type ReportIssued } from '@triage/contracts';
+import { consumerGroupId, createEnvelope, deadLetterTopic, DLQ_HEADERS, encodeEnvelope, EVENTS, newTraceContext, type Envelope, type ReportIssued } from '@triage/contracts';
 import { KafkaEventBus } from '@triage/messaging';
 import { createLogger } from '@triage/observability';
 import { assertKafkaReachable, consumeAll, createTopics, kafkaBrokers, uniqueSuffix, waitFor } from '@triage/testing';
@@ -101,7 +101,10 @@ describe('Nest mesh transport over the real Kafka broker', () => {
     await waitFor(() => state.handled.find((h) => h.eventId === good.eventId), { timeoutMs: 60_000, description: 'the good message after the poison ones' });
     const dead = await waitFor(
       async () => {
-        const mine = (await consumeAll(brokers, dlqTopic, { timeoutMs: 3_000 })).filter((m) => m.key === study);
+        // Only this run's consumer group: other meshes on a shared broker dead-letter the same poison messages too.
+        const mine = (await consumeAll(brokers, dlqTopic, { timeoutMs: 3_000 })).filter(
+          (m) => m.key === study && m.headers[DLQ_HEADERS.consumerGroup] === consumerGroupId('audit', groupPrefix),
+        );
         return mine.length >= 2 ? mine : undefined;
       },
       { timeoutMs: 30_000, description: 'both poison messages on the dead-letter topic' },
