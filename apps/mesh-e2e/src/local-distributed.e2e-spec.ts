@@ -78,7 +78,9 @@ describe('deploy/local/mesh-local.sh: the distributed mesh on one machine', () =
       // audit consumes each topic on its own, so rows land in arrival order across topics; the envelope's
       // occurredAt is the pipeline's order.
       const rows = await db.query('SELECT type FROM audit_event WHERE subject = $1 ORDER BY occurred_at, id', [study.studyInstanceUid]);
-      expect(rows.rows.map((r) => r.type)).toEqual(['study.received', 'inference.completed', 'priority.decided', 'report.issued']);
+      const THIN_FLOW = ['study.received', 'inference.completed', 'priority.decided', 'report.issued'];
+      // Routing's assignment and alert events for a Critical study land beside the thin flow, in their own time.
+      expect(rows.rows.map((r) => r.type).filter((t) => THIN_FLOW.includes(t))).toEqual(THIN_FLOW);
     } finally {
       await db.end();
     }
