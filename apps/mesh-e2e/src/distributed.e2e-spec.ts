@@ -104,13 +104,17 @@ describe('the thin flow with five service processes over the real Kafka broker a
     expect(new Set(reissued.map((m) => m.headers['event-id'])).size).toBe(1);
     await waitFor(async () => (await client.lineageByStudy(study.studyInstanceUid))?.stages.length === 4, { timeoutMs: 10_000 });
     const counts = await db.query(
-      `SELECT (SELECT count(*) FROM audit_event WHERE subject = $1)::int AS events,
-              (SELECT count(*) FROM report WHERE study_instance_uid = $1)::int AS reports,
+      `SELECT (SELECT count(*) FROM report WHERE study_instance_uid = $1)::int AS reports,
               (SELECT count(*) FROM inference_run WHERE study_instance_uid = $1)::int AS runs`,
       [study.studyInstanceUid],
     );
-    // One model applies to a head CT: one run, one report, one event per stage.
-    expect(counts.rows[0]).toEqual({ events: 4, reports: 1, runs: 1 });
+    // One model applies to a head CT: one run, one report, and each event (the thin flow's four, and routing's
+    // assignment of the routine study to its pool) recorded once.
+    expect(counts.rows[0]).toEqual({ reports: 1, runs: 1 });
+    const events = await db.query('SELECT type, count(*)::int AS n FROM audit_event WHERE subject = $1 GROUP BY type', [study.studyInstanceUid]);
+    const perType = Object.fromEntries(events.rows.map((r) => [r.type, r.n]));
+    expect(perType).toMatchObject({ 'study.received': 1, 'inference.completed': 1, 'priority.decided': 1, 'report.issued': 1 });
+    expect(Object.values(perType).every((n) => n === 1)).toBe(true);
     const again = await client.lineageByStudy(study.studyInstanceUid);
     expect(again?.stages.map((s) => s.eventId)).toEqual(first.stages.map((s) => s.eventId));
   });
