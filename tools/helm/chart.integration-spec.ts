@@ -203,6 +203,12 @@ describe('helm/triage-mesh rendered with the real Helm library', () => {
     expect(SERVICES.filter(reachesPostgres)).toEqual(['audit']);
   });
 
+  it('points heatmap references at the inference Service, which the client peers may call', () => {
+    expect(configOf('default', 'inference').INFERENCE_PUBLIC_URL).toBe('http://triage-triage-mesh-inference:8081');
+    const clients = policyOf('production', 'inference').ingress.filter((r) => JSON.stringify(r.from).includes('ingress-nginx'));
+    expect(clients.map((r) => r.ports.map((p) => p.port))).toEqual([['http']]);
+  });
+
   const find = (caseName: string, kind: string, objectName: string) =>
     (rendered.get(caseName) ?? []).find((m) => m.kind === kind && m.metadata.name === objectName);
   const configOf = (caseName: string, svc: string) => (find(caseName, 'ConfigMap', name(svc)) as unknown as { data: Record<string, string> }).data;
@@ -346,6 +352,10 @@ describe('the chart refuses settings that would lose or leak data, with a clear 
     ],
     inferenceRwo: [{ services: { inference: { replicas: 2, persistence: persistent } } }, /services\.inference: .*ReadWriteMany/],
     webhookNoSecret: [{ services: { routing: { webhooks: { urls: ['https://hooks.example.org/p'] } } } }, /services\.routing\.webhooks\.secret\.name is required/],
+    envCollision: [
+      { services: { ingest: { env: { DIMSE_PORT: '104' }, dimse: { enabled: true, port: 11112, aeTitle: 'X' } } } },
+      /services\.ingest\.env \/ commonEnv: DIMSE_PORT is set by the chart/,
+    ],
     secretInEnv: [{ services: { routing: { env: { ROUTING_WEBHOOK_SECRET: 'x' } } } }, /schema/i],
     aeTitle: [{ services: { ingest: { dimse: { enabled: true, port: 11112, aeTitle: 'A_TITLE_LONGER_THAN_16' } } } }, /schema/i],
     unknownKey: [{ services: { audit: { dimse: { enabled: true, port: 11112, aeTitle: 'X' } } } }, /schema/i],

@@ -21,7 +21,7 @@ HL7_MLLP_HOST: "0.0.0.0"
 {{- end }}{{ end }}
 {{- end }}
 {{- if eq .name "inference" }}
-INFERENCE_PUBLIC_URL: {{ printf "http://%s:%v" (include "triage-mesh.serviceName" .) $svc.port | quote }}
+INFERENCE_PUBLIC_URL: {{ $svc.publicUrl | default (printf "http://%s:%v" (include "triage-mesh.serviceName" .) $svc.port) | quote }}
 {{- end }}
 {{- if eq .name "routing" }}
 {{- with $svc.webhooks }}
