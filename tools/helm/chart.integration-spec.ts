@@ -288,6 +288,7 @@ describe('helm/triage-mesh rendered with the real Helm library', () => {
       REPORTING_SMART_KEY_FILE: '/etc/triage/smart/private-key.pem',
       REPORTING_MLLP_HOST: 'hl7.ehr.example.org',
       REPORTING_MLLP_PORT: '6661',
+      REPORTING_SUBSCRIPTION_ALLOWED_ORIGINS: 'https://ehr.example.org,https://notify.ehr.example.org:8443',
     });
     expect(configOf('production', 'routing')).toMatchObject({
       ROUTING_WEBHOOK_URLS: 'https://worklist.example.org/hooks/priority',
@@ -307,8 +308,9 @@ describe('helm/triage-mesh rendered with the real Helm library', () => {
     expect(secretRef('routing', 'ROUTING_WEBHOOK_SECRET')).toEqual({ name: 'ROUTING_WEBHOOK_SECRET', valueFrom: { secretKeyRef: { name: 'triage-routing-webhook', key: 'webhook-secret' } } });
     expect(secretRef('reporting', 'REPORTING_FHIR_TOKEN')).toEqual({ name: 'REPORTING_FHIR_TOKEN', valueFrom: { secretKeyRef: { name: 'ehr-token', key: 'tok' } } });
     expect(secretRef('audit', 'AUDIT_PSEUDONYM_KEY')).toEqual({ name: 'AUDIT_PSEUDONYM_KEY', valueFrom: { secretKeyRef: { name: 'triage-audit-pseudonym', key: 'pseudonym-key' } } });
-    // Egress to the outbound CIDRs: the EHR's HTTPS (FHIR and token endpoint) and MLLP ports, the webhooks' port.
-    expect(ipEgress('production', 'reporting', '10.50.0.0/16')).toEqual([443, 6661]);
+    // Egress to the outbound CIDRs: the EHR's HTTPS (FHIR, token endpoint) and MLLP ports, the rest-hook
+    // origins' ports (the default one once), the webhooks' port.
+    expect(ipEgress('production', 'reporting', '10.50.0.0/16')).toEqual([443, 6661, 8443]);
     expect(ipEgress('production', 'routing', '10.50.0.0/16')).toEqual([443]);
     for (const svc of ['ingest', 'inference', 'audit']) expect([svc, ipEgress('production', svc, '10.50.0.0/16')]).toEqual([svc, []]);
     // Defaults: no peer configured, so no peer settings and no egress beyond DNS and Kafka.

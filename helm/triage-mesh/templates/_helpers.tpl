@@ -144,8 +144,8 @@ ingest routing reporting
 {{/* The TCP port of an http(s) URL: explicit, else 443 for https and 80 for http. */}}
 {{- define "triage-mesh.urlPort" -}}
 {{- $u := urlParse . }}
-{{- $hostPort := splitList ":" $u.host }}
-{{- if gt (len $hostPort) 1 }}{{ last $hostPort }}{{ else if eq $u.scheme "https" }}443{{ else }}80{{ end }}
+{{- $explicit := regexFind ":[0-9]+$" $u.host | trimPrefix ":" }}
+{{- if $explicit }}{{ $explicit }}{{ else if eq $u.scheme "https" }}443{{ else }}80{{ end }}
 {{- end }}
 
 {{/* A Secret reference ({name, key}) as one env entry. Call with (list ENV_NAME REF). */}}

@@ -62,6 +62,9 @@ REPORTING_SMART_SCOPE: {{ . | quote }}
 {{- end }}
 {{- end }}
 {{- end }}
+{{- with $svc.subscriptions }}{{ with .allowedOrigins }}
+REPORTING_SUBSCRIPTION_ALLOWED_ORIGINS: {{ join "," . | quote }}
+{{- end }}{{ end }}
 {{- with $svc.mllp }}{{ if .host }}
 REPORTING_MLLP_HOST: {{ .host | quote }}
 REPORTING_MLLP_PORT: {{ .port | quote }}
@@ -130,7 +133,8 @@ REPORTING_MLLP_PORT: {{ .port | quote }}
 {{- end }}
 {{- end }}
 
-{{/* Outbound TCP ports to peers outside the cluster (EHR FHIR, SMART token endpoint, MLLP receiver, webhooks). */}}
+{{/* Outbound TCP ports to peers outside the cluster (EHR FHIR, SMART token endpoint, MLLP receiver, rest-hook
+Subscription endpoints, webhooks). */}}
 {{- define "triage-mesh.outboundPorts" -}}
 {{- $svc := index .root.Values.services .name }}
 {{- $ports := list }}
@@ -146,6 +150,7 @@ REPORTING_MLLP_PORT: {{ .port | quote }}
 {{- if and .smart .smart.tokenUrl }}{{ $ports = append $ports (include "triage-mesh.urlPort" .smart.tokenUrl) }}{{ end }}
 {{- end }}
 {{- if and $svc.mllp $svc.mllp.host }}{{ $ports = append $ports (toString $svc.mllp.port) }}{{ end }}
+{{- if $svc.subscriptions }}{{ range $svc.subscriptions.allowedOrigins }}{{ $ports = append $ports (include "triage-mesh.urlPort" .) }}{{ end }}{{ end }}
 {{- end }}
 {{- $ports | uniq | join " " }}
 {{- end }}
