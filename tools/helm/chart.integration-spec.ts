@@ -46,13 +46,19 @@ describe('helm/triage-mesh rendered with the real Helm library', () => {
         services: { reporting: { fhir: { tokenSecret: { name: 'ehr-token', key: 'tok' } } } },
       }),
     );
+    // Ingest kept on a shared (ReadWriteMany) claim, still one replica.
+    writeFileSync(
+      join(out, 'values-rwx.yaml'),
+      stringify({ services: { ingest: { persistence: { enabled: true, size: '1Gi', accessModes: ['ReadWriteMany'] } } } }),
+    );
     const run = renderChart(ROOT, out, {
       default: [],
       production: [join(CHART, 'values-production.yaml')],
       secrets: [join(CHART, 'values-production.yaml'), join(out, 'values-secrets.yaml')],
+      rwx: [join(out, 'values-rwx.yaml')],
     });
     if (run.status !== 0) throw new Error(`render-chart.sh exited ${run.status}:\n${run.output}`);
-    for (const name of ['default', 'production', 'secrets']) rendered.set(name, readManifests(out, name));
+    for (const name of ['default', 'production', 'secrets', 'rwx']) rendered.set(name, readManifests(out, name));
     lint = readFileSync(join(out, 'lint.txt'), 'utf8');
   }, 300_000);
 
@@ -241,6 +247,8 @@ describe('helm/triage-mesh rendered with the real Helm library', () => {
       if (svc !== 'inference') expect([svc, deployment.replicas]).toEqual([svc, 1]);
       expect(configOf('production', svc).DATA_DIR).toBe('/var/lib/triage');
     }
+    // A single-writer service never rolls onto its claim, even a shared one: two pods would write one DATA_DIR.
+    expect((find('rwx', 'Deployment', name('ingest'))!.spec as { strategy: { type: string } }).strategy.type).toBe('Recreate');
   });
 
   it('opens the DICOM DIMSE and HL7 v2 MLLP listeners of ingest when enabled, and none by default', () => {
@@ -333,6 +341,11 @@ describe('values.schema.json rejects invalid values (the render fails)', () => {
   ])('%s', (name, values) => {
     const file = join(out, `${name}.values.yaml`);
     writeFileSync(file, stringify(values));
+    // Ingest kept on a shared (ReadWriteMany) claim, still one replica.
+    writeFileSync(
+      join(out, 'values-rwx.yaml'),
+      stringify({ services: { ingest: { persistence: { enabled: true, size: '1Gi', accessModes: ['ReadWriteMany'] } } } }),
+    );
     const run = renderChart(ROOT, out, { [name]: [file] });
     expect(run.status).toBe(1);
     expect(() => readManifests(out, name)).toThrow(/schema/i);
