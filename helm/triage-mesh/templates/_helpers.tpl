@@ -115,3 +115,45 @@ NODE_EXTRA_CA_CERTS: "/etc/triage/kafka-ca/{{ .Values.kafka.tls.caSecret.key }}"
 - name: CHECKPOINT_DISABLE
   value: "1"
 {{- end }}
+
+{{/* Services whose process owns its DATA_DIR alone (journals, pid lock): one replica while it is persistent. */}}
+{{- define "triage-mesh.singleWriters" -}}
+ingest routing reporting
+{{- end }}
+
+{{/* "true" when the service keeps DATA_DIR on a PersistentVolumeClaim. Call with (dict "root" $ "name" NAME). */}}
+{{- define "triage-mesh.persistent" -}}
+{{- $svc := index .root.Values.services .name }}
+{{- if and $svc.persistence $svc.persistence.enabled }}true{{ end }}
+{{- end }}
+
+{{/* Refuses replica settings that would put two writers on one DATA_DIR claim, with the reason. */}}
+{{- define "triage-mesh.checkPersistence" -}}
+{{- $svc := index .root.Values.services .name }}
+{{- if include "triage-mesh.persistent" . }}
+{{- $many := or (gt (int $svc.replicas) 1) $svc.autoscaling.enabled }}
+{{- if and $many (has .name (splitList " " (include "triage-mesh.singleWriters" .))) }}
+{{- fail (printf "services.%s: one %s process owns its DATA_DIR (journal, outbox, lock), so with persistence.enabled it must run as a single replica: set services.%s.replicas: 1 and services.%s.autoscaling.enabled: false" .name .name .name .name) }}
+{{- end }}
+{{- if and $many (not (has "ReadWriteMany" $svc.persistence.accessModes)) }}
+{{- fail (printf "services.%s: several replicas share one data claim, which needs persistence.accessModes [ReadWriteMany] (a ReadWriteOnce volume attaches to one node)" .name) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The TCP port of an http(s) URL: explicit, else 443 for https and 80 for http. */}}
+{{- define "triage-mesh.urlPort" -}}
+{{- $u := urlParse . }}
+{{- $explicit := regexFind ":[0-9]+$" $u.host | trimPrefix ":" }}
+{{- if $explicit }}{{ $explicit }}{{ else if eq $u.scheme "https" }}443{{ else }}80{{ end }}
+{{- end }}
+
+{{/* A Secret reference ({name, key}) as one env entry. Call with (list ENV_NAME REF). */}}
+{{- define "triage-mesh.secretEnv" -}}
+{{- $ref := index . 1 }}
+- name: {{ index . 0 }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $ref.name }}
+      key: {{ $ref.key }}
+{{- end }}
