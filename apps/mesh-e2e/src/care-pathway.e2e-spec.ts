@@ -6,7 +6,7 @@ import { MeshClient, type Lineage } from '@triage/mesh-client';
 import { generateHeadCtStudy, type SampleStudy } from '@triage/samples';
 import { FhirTestServer, MllpTestListener, type ReceivedHl7 } from '@triage/test-peers';
 import { assertKafkaReachable, assertPostgresReachable, freePort, kafkaBrokers, repoRoot, testDatabaseUrl, uniqueSuffix, waitFor } from '@triage/testing';
-import { CARE_PATHWAY_READERS, CARE_PATHWAY_SITE, distinctHl7, expectAllValid, orusFor, studyOnEhr } from './support/care-pathway-peers';
+import { adtsFor, CARE_PATHWAY_READERS, CARE_PATHWAY_SITE, expectAllValid, orusFor, studyOnEhr } from './support/care-pathway-peers';
 import { mllpSend, orderTextLeaks, statEdOrder } from './support/ingest-orders';
 import { fastForwardGroups } from './support/kafka-groups';
 import { E2E_PATIENT, phiLeaks } from './support/phi';
@@ -40,7 +40,7 @@ describe('the care pathway of one study: order, images, AI, priority, alert, wor
   let positiveLineage: Lineage;
 
   const url = (s: ServiceName) => services.get(s)!.url;
-  const adtsReceived = () => distinctHl7(mllp.received()).filter((m) => m.messageType.startsWith('ADT^'));
+  const adtsReceived = () => adtsFor(mllp.received(), positive.studyInstanceUid);
   const adtSummary = (adts: ReceivedHl7[]) =>
     adts.map((m) => ({ type: m.messageType, text: m.obx.find((o) => o.code === 'critical-alert')?.value ?? m.controlId }));
   const post = (u: string, body: unknown) => fetch(u, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -130,7 +130,6 @@ describe('the care pathway of one study: order, images, AI, priority, alert, wor
       description: 'alert.changed raised',
     });
     expect(raised.payload.channels).toContain('hl7-adt');
-    // The MLLP peer is this spec's own, and only the positive study is critical: its ADT is the only one.
     const adts = await waitFor(
       () => {
         const found = adtsReceived();
@@ -143,8 +142,10 @@ describe('the care pathway of one study: order, images, AI, priority, alert, wor
     const raisedIds = collector.of<AlertChanged>(EVENTS.alertChanged, positive.studyInstanceUid).filter((e) => e.payload.action === 'raised').map((e) => e.eventId);
     expect(new Set(raisedIds).size).toBe(1);
     expect(adts[0].pid3).toBe(E2E_PATIENT.id);
-    expect(adts[0].obx.some((o) => /hemorrhage/i.test(o.codeText))).toBe(true);
+    expect(adts[0].obx.filter((o) => o.valueType === 'CWE').map((o) => [o.codeText, o.value])).toEqual([['Acute intracranial hemorrhage', '52101004^Present^SCT']]);
+    expect(adts[0].obx.find((o) => o.code === '121022')?.value).toBe(accession);
     expect(collector.of<AlertChanged>(EVENTS.alertChanged, negative.studyInstanceUid)).toEqual([]);
+    expect(adtsFor(mllp.received(), negative.studyInstanceUid)).toEqual([]);
   });
 
   it('delivers one valid preliminary DiagnosticReport per study to the FHIR server, and a preliminary ORU^R01 per study', async () => {

@@ -56,3 +56,8 @@ export function distinctHl7(received: ReceivedHl7[]): ReceivedHl7[] {
 export function orusFor(received: ReceivedHl7[], accessionNumber: string): ReceivedHl7[] {
   return distinctHl7(received).filter((m) => m.messageType.startsWith('ORU^R01') && m.obr?.['3'] === accessionNumber);
 }
+
+/** The study's ADT alerts (no OBR in ADT: an OBX coded DCM 110180 carries the Study Instance UID). */
+export function adtsFor(received: ReceivedHl7[], studyInstanceUid: string): ReceivedHl7[] {
+  return distinctHl7(received).filter((m) => m.messageType.startsWith('ADT^') && m.obx.some((o) => o.code === '110180' && o.value === studyInstanceUid));
+}
