@@ -6,6 +6,7 @@ import { MeshClient, type Lineage } from '@triage/mesh-client';
 import { generateHeadCtStudy, type SampleStudy } from '@triage/samples';
 import { FhirTestServer, MllpTestListener, type ReceivedHl7 } from '@triage/test-peers';
 import { assertKafkaReachable, assertPostgresReachable, freePort, kafkaBrokers, repoRoot, testDatabaseUrl, uniqueSuffix, waitFor } from '@triage/testing';
+import { Client } from 'pg';
 import { adtsFor, CARE_PATHWAY_READERS, CARE_PATHWAY_SITE, expectAllValid, orusFor, studyOnEhr } from './support/care-pathway-peers';
 import { mllpSend, orderTextLeaks, statEdOrder } from './support/ingest-orders';
 import { fastForwardGroups } from './support/kafka-groups';
@@ -122,6 +123,8 @@ describe('the care pathway of one study: order, images, AI, priority, alert, wor
       [positive.studyInstanceUid, 'critical'],
       [negative.studyInstanceUid, 'routine'],
     ]);
+    const neuro = (await (await fetch(`${url('routing')}/worklist?readerId=neuro`)).json()) as { items: Array<{ studyInstanceUid: string }> };
+    expect(neuro.items.map((i) => i.studyInstanceUid)).toContain(positive.studyInstanceUid);
   });
 
   it('raises an alert, and the EHR receives the ADT alert carrying the finding', async () => {
@@ -194,6 +197,8 @@ describe('the care pathway of one study: order, images, AI, priority, alert, wor
     );
     expect(final.reports).toHaveLength(1);
     expect(final.reports[0].conclusion).toContain('intraparenchymal haemorrhage');
+    const roles = final.provenances.flatMap((p) => p.agent.map((a) => a.type?.coding?.[0].code));
+    expect(roles).toEqual(expect.arrayContaining(['author', 'verifier']));
     expectAllValid(final);
     expect((await studyOnEhr(fhir, negative.studyInstanceUid)).reports).toHaveLength(1);
     const orus = await waitFor(
@@ -219,6 +224,11 @@ describe('the care pathway of one study: order, images, AI, priority, alert, wor
     expect(pathway.milestones.map((m) => m.milestone)).toEqual(['received', 'inference', 'priority', 'assigned', 'read-signed', 'final-report']);
     expect(pathway.milestones.slice(1).every((m) => typeof m.sincePreviousMs === 'number' && m.sincePreviousMs >= 0)).toBe(true);
     expect(pathway.totalMs).toBeGreaterThan(0);
+    const db = new Client({ connectionString: databaseUrl });
+    await db.connect();
+    const rows = await db.query('SELECT DISTINCT type, trace_id FROM audit_event WHERE subject = $1', [positive.studyInstanceUid]).finally(() => db.end());
+    expect(new Set(rows.rows.map((r: { trace_id: string }) => r.trace_id))).toEqual(new Set([positiveLineage.traceId]));
+    expect(rows.rows.map((r: { type: string }) => r.type)).toEqual(expect.arrayContaining(['study.received', 'alert.changed', 'read.signed', 'report.issued']));
     const byStudy = await client.lineageByStudy(positive.studyInstanceUid);
     expect(byStudy?.traceId).toBe(positiveLineage.traceId);
 
