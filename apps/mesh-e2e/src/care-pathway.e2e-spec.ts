@@ -210,6 +210,12 @@ describe('the care pathway of one study: order, images, AI, priority, alert, wor
     );
     expect(orus.map((m) => m.obr?.['25'])).toEqual(['P', 'F']);
     expect(adtSummary(adtsReceived())).toHaveLength(1);
+    // Signing is the strongest acknowledgement: the escalation chain stops.
+    const acked = await waitFor(() => collector.of<AlertChanged>(EVENTS.alertChanged, positive.studyInstanceUid).find((e) => e.payload.action === 'acknowledged'), {
+      timeoutMs: 30_000,
+      description: 'alert.changed acknowledged by the signed read',
+    });
+    expect(acked.payload.acknowledgedBy?.id).toBe('neuro');
   });
 
   it('audit: the lineage runs from arrival to final report under one trace id, and quality counts a true positive', async () => {
