@@ -13,7 +13,8 @@ export interface ReceivedHl7 {
   segments: string[];
   pid3: string;
   obx: Array<{ valueType: string; code: string; codeText: string; codeSystem: string; subId: string; value: string; status: string }>;
-  obr?: { '1': string; '25': string };
+  /** OBR-1, OBR-3 (filler order number: the accession number) and OBR-25 (result status). */
+  obr?: { '1': string; '3': string; '25': string };
   evn?: { '1': string };
   mode: MllpAnswer;
   error?: string;

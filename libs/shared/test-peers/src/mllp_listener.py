@@ -52,6 +52,8 @@ def describe(message):
         if any(str(s[0]) == name for s in message):
             seg = message.segment(name)
             out[name.lower()] = {"1": field(seg, 1), "25": field(seg, 25) if name == "OBR" else ""}
+            if name == "OBR":  # OBR-3 filler order number: the accession number, which study a result is for
+                out["obr"]["3"] = field(seg, 3)
     return out
 
 

@@ -43,6 +43,9 @@ describe('HL7 v2 messages', () => {
     expect(parsed.getSegment('PV1')?.getField(2).toString()).toBe('E');
     expect(parsed.getAll('OBX')[0].getField(3).getComponent(1)).toBe('RDES194');
     expect(parsed.getAll('OBX').at(-1)?.getField(5).toString()).toMatch(/^CRITICAL FINDING ALERT/);
+    const byCode = new Map(parsed.getAll('OBX').map((o) => [o.getField(3).getComponent(1), o.getField(5).toString()]));
+    expect(byCode.get('110180')).toBe(study.studyInstanceUid);
+    expect(byCode.get('121022')).toBe(study.accessionNumber);
   });
 
   it('derives MSH-10 from the event: stable across retries, different per event and kind, at most 20 characters', () => {

@@ -23,6 +23,9 @@ const PRESENT = '52101004^Present^SCT';
 const ABSENT = '2667000^Absent^SCT';
 const IMPRESSION = '19005-8^Radiology Imaging study [Impression] (narrative)^LN';
 const REPORT_TEXT = '18782-3^Radiology Study observation (narrative)^LN';
+/** DICOM (DCM) codes for the study's identity, as IHE AIR and SR use them. */
+const STUDY_UID = '110180^Study Instance UID^DCM';
+const ACCESSION = '121022^Accession Number^DCM';
 
 function findingCode(finding: Pick<Finding, 'code' | 'label'>): string {
   // OBX-3 CWE: identifier^text^system, then the SNOMED CT equivalent as the alternate triplet where known.
@@ -107,11 +110,14 @@ export function buildFinalOru(read: ReadSigned, eventId: string, parties: Hl7Par
   ]);
 }
 
-/** ADT alert for a critical finding (event type configurable, e.g. A08): EVN, PID, PV1 and OBX per finding. */
+/** ADT alert for a critical finding (event type configurable, e.g. A08): EVN, PID, PV1, OBX per finding, the study's UID and accession number, then the alert text. */
 export function buildAdtAlert(alert: AlertChanged, eventId: string, parties: Hl7Parties, createdAt: string, eventType: string): BuiltHl7Message {
   const at = alert.at;
   const evn = ['EVN', eventType, hl7DateTime(at)].join('|');
   const obxs = findingObx(alert.findings, 'P', at);
+  // ADT has no OBR/ORC: without these the receiver cannot tell which study the alert is about.
+  obxs.push(obx(obxs.length + 1, 'ST', STUDY_UID, '', escapeHl7(alert.study.studyInstanceUid), '', 'P', at));
+  if (alert.study.accessionNumber) obxs.push(obx(obxs.length + 1, 'ST', ACCESSION, '', escapeHl7(alert.study.accessionNumber), '', 'P', at));
   const reasons = alert.reasons.map((r) => r.text).join('; ');
   obxs.push(obx(obxs.length + 1, 'TX', 'critical-alert^Critical finding alert^99TMC', '', escapeHl7(`CRITICAL FINDING ALERT (${alert.tier}, step ${alert.step}): ${reasons}`), '', 'P', at));
   return assemble(parties, `ADT^${eventType}^ADT_A01`, messageControlId(eventId, 'adt'), createdAt, [evn, ...patientSegments(alert.study), ...obxs]);
