@@ -1,7 +1,7 @@
 import { ALL_EVENTS, type Envelope } from '@triage/contracts';
 import { AuditErrorCode, AuditException } from './audit.exception';
-import { insertMany, type Column } from './db/bulk-insert';
-import { Prisma, type PrismaClient } from './generated/prisma/client';
+import { insertMany, textArrayLiteral, type Column } from './db/bulk-insert';
+import type { PrismaClient } from './generated/prisma/client';
 import { envelopeSha256, linkHash, type ChainLinkFields } from './chain/hash-chain';
 import { buildLineage } from './lineage.builder';
 import type { Lineage, LineageQuery, RecordResult } from './lineage.types';
@@ -70,7 +70,7 @@ export class AuditRepository {
         // on it, so links get consecutive sequence numbers and the chain cannot fork.
         const [head] = await tx.$queryRaw<Array<{ seq: bigint; hash: string }>>`SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE`;
         if (!head) throw new AuditException(AuditErrorCode.CHAIN_HEAD_MISSING, 'audit_chain_head has no row: the hash_chain migration did not run');
-        const known = await tx.$queryRaw<Array<{ id: string }>>`SELECT event_id::text AS id FROM audit_event WHERE event_id IN (${Prisma.join([...new Set(ids)].map((id) => Prisma.sql`${id}::uuid`))})`;
+        const known = await tx.$queryRaw<Array<{ id: string }>>`SELECT event_id::text AS id FROM audit_event WHERE event_id = ANY(${textArrayLiteral([...new Set(ids)])}::uuid[])`;
         const seen = new Set(known.map((r) => r.id));
         const results: RecordResult[] = [];
         const links: Link[] = [];
