@@ -9,8 +9,10 @@ export type SqlType = 'text' | 'uuid' | 'int' | 'bigint' | 'float8' | 'bool' | '
 export type Column<R> = readonly [name: string, type: SqlType, value: (row: R) => unknown];
 
 /** An element of a PostgreSQL array literal: `"…"` with `"` and `\` escaped, or an unquoted NULL. */
+const NEEDS_ESCAPE = /[\\"]/;
 function element(v: string | null): string {
-  return v === null ? 'NULL' : `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+  if (v === null) return 'NULL';
+  return NEEDS_ESCAPE.test(v) ? `"${v.replace(/[\\"]/g, '\\$&')}"` : `"${v}"`;
 }
 
 /** A text[] literal: `{"a","b"}` with `"` and `\` escaped, so the array goes as one text parameter. */
