@@ -1,6 +1,7 @@
 import { insertMany, insertManyReturning, textArrayLiteral, type Column } from './bulk-insert';
 import { PGLITE_MEMORY } from './database-target';
 import { createPrismaClient, type AuditDatabase } from './prisma-client.factory';
+import { prismaTransaction } from './sql-transaction';
 
 interface Row {
   id: string | null;
@@ -56,7 +57,7 @@ describe('insertMany (one array parameter per column, unnest; PGlite in memory)'
       { id: null, name: 'NULL', n: null, big: null, f: null, ok: false, at: null, doc: null, tags: null },
       { id: null, name: '', n: 0, big: 0n, f: 1e-300, ok: null, at: null, doc: [], tags: [] },
     ];
-    await db.prisma.$transaction((tx) => insertMany(tx, 'bulk_probe', COLUMNS, rows));
+    await prismaTransaction(db.prisma)((q) => insertMany(q, 'bulk_probe', COLUMNS, rows));
     const back = await db.prisma.$queryRawUnsafe<Array<Record<string, unknown>>>(
       'SELECT id::text AS id, name, n, big::text AS big, f, ok, at, doc, tags FROM bulk_probe ORDER BY k',
     );
@@ -69,13 +70,13 @@ describe('insertMany (one array parameter per column, unnest; PGlite in memory)'
 
   it('returns the requested columns of every inserted row and writes nothing for no rows', async () => {
     const rows: Row[] = [1, 2, 3].map((n) => ({ id: null, name: `r${n}`, n, big: null, f: null, ok: null, at: null, doc: null, tags: null }));
-    const returned = await db.prisma.$transaction((tx) => insertManyReturning<Row, { name: string; n: number }>(tx, 'bulk_probe', COLUMNS, rows, 'name, n'));
+    const returned = await prismaTransaction(db.prisma)((q) => insertManyReturning<Row, { name: string; n: number }>(q, 'bulk_probe', COLUMNS, rows, 'name, n'));
     expect(returned.sort((a, b) => a.n - b.n)).toEqual([
       { name: 'r1', n: 1 },
       { name: 'r2', n: 2 },
       { name: 'r3', n: 3 },
     ]);
-    await expect(db.prisma.$transaction((tx) => insertManyReturning(tx, 'bulk_probe', COLUMNS, [], 'k'))).resolves.toEqual([]);
+    await expect(prismaTransaction(db.prisma)((q) => insertManyReturning(q, 'bulk_probe', COLUMNS, [], 'k'))).resolves.toEqual([]);
   });
 
   it('spells array literals with escapes and unquoted NULLs', () => {

@@ -1,6 +1,4 @@
-import type { Prisma } from '../generated/prisma/client';
-
-type Tx = Prisma.TransactionClient;
+import type { SqlQuery } from './sql-transaction';
 
 /** The PostgreSQL type a value is sent as (every parameter is cast, so text parameters never guess). */
 export type SqlType = 'text' | 'uuid' | 'int' | 'bigint' | 'float8' | 'bool' | 'timestamptz' | 'jsonb' | 'text[]';
@@ -56,7 +54,7 @@ const ARRAY_TYPE: Record<SqlType, string> = {
   'text[]': 'text[]',
 };
 
-/** A statement and its parameters, ready for `$executeRawUnsafe` / `$queryRawUnsafe`. */
+/** A statement and its parameters. */
 export interface Statement {
   text: string;
   values: string[];
@@ -85,15 +83,15 @@ export function insertStatement<R>(table: string, columns: ReadonlyArray<Column<
  * One INSERT per table per batch (see insertStatement): what keeps a batch of events to a handful of
  * round trips. Prisma's createMany costs far more per row through a driver adapter.
  */
-export async function insertMany<R>(tx: Tx, table: string, columns: ReadonlyArray<Column<R>>, rows: readonly R[], suffix = ''): Promise<void> {
+export async function insertMany<R>(q: SqlQuery, table: string, columns: ReadonlyArray<Column<R>>, rows: readonly R[], suffix = ''): Promise<void> {
   if (rows.length === 0) return;
   const s = insertStatement(table, columns, rows, suffix);
-  await tx.$executeRawUnsafe(s.text, ...s.values);
+  await q(s.text, s.values);
 }
 
 /** insertMany with a RETURNING clause; the returned rows (matched by key, not by order). */
-export async function insertManyReturning<R, T>(tx: Tx, table: string, columns: ReadonlyArray<Column<R>>, rows: readonly R[], returning: string): Promise<T[]> {
+export async function insertManyReturning<R, T>(q: SqlQuery, table: string, columns: ReadonlyArray<Column<R>>, rows: readonly R[], returning: string): Promise<T[]> {
   if (rows.length === 0) return [];
   const s = insertStatement(table, columns, rows, `RETURNING ${returning}`);
-  return tx.$queryRawUnsafe<T[]>(s.text, ...s.values);
+  return (await q(s.text, s.values)) as T[];
 }
