@@ -11,8 +11,9 @@
  * service as it runs (MeshServer batch handler: decode + zod parse, then AuditRepository.recordBatch:
  * sha256 of every envelope, the hash chain under its row lock, Prisma over @prisma/adapter-pg), until
  * the bus is idle. Raw: the rows that run wrote, read back and given new event ids, study UIDs and chain
- * positions, re-inserted with one multi-row INSERT per table per batch of 500, one transaction per batch,
- * on one pg connection. The ratio is ours / raw time per event.
+ * positions, re-inserted with one multi-row INSERT per table per batch (split only past 65,535 bind
+ * parameters), one transaction per batch, on one pg connection. The batches are ours: the rows each of
+ * our transactions wrote (grouped by xmin), so both sides commit the same rows in the same batch sizes. The ratio is ours / raw time per event.
  */
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
@@ -30,7 +31,6 @@ const arg = (name: string, dflt: number) => {
 };
 const STUDIES = arg('studies', 1000);
 const ROUNDS = arg('rounds', 3);
-const BATCH = 500;
 const baseUrl = process.env.DATABASE_URL;
 if (!baseUrl?.startsWith('postgres')) {
   console.error('set DATABASE_URL to a PostgreSQL database you own; the bench uses <db>_bench beside it');
@@ -72,7 +72,8 @@ async function captureRows(pg: Client, eventIds: string[]) {
   const uid = (u: unknown) => `${String(u)}.9`;
   const tables = new Map<string, Row[]>();
   for (const t of TABLES) {
-    const { rows } = await pg.query<Row>(`SELECT * FROM "${t}" WHERE event_id = ANY($1::uuid[]) ORDER BY id`, [ids]);
+    // xmin: the transaction that wrote the row, so the raw side can commit the very same batches.
+    const { rows } = await pg.query<Row>(`SELECT *, xmin::text AS _tx FROM "${t}" WHERE event_id = ANY($1::uuid[]) ORDER BY id`, [ids]);
     tables.set(
       t,
       rows.map((r) => ({
@@ -101,28 +102,51 @@ function insertSql(table: string, rows: Row[], types: Map<string, string>, retur
   return [`INSERT INTO "${table}" (${cols.map((c) => `"${c}"`).join(',')}) VALUES ${values.join(',')}${returning}`, params];
 }
 
-async function rawInsert(pg: Client, captured: Awaited<ReturnType<typeof captureRows>>, types: Map<string, Map<string, string>>): Promise<number> {
-  const events = captured.tables.get('audit_event') ?? [];
+/** The audit_event rows grouped by the transaction that wrote them, in chain order: ours' batches. */
+function sameBatches(events: Row[]): Row[][] {
+  const byTx = new Map<string, Row[]>();
+  for (const e of [...events].sort((a, b) => Number(BigInt(String(a.chain_seq)) - BigInt(String(b.chain_seq))))) {
+    const tx = String(e._tx);
+    byTx.set(tx, [...(byTx.get(tx) ?? []), e]);
+  }
+  return [...byTx.values()];
+}
+
+/** A multi-row INSERT stays under PostgreSQL's 65,535 bind parameters. */
+function chunks(rows: Row[], columns: number): Row[][] {
+  const per = Math.max(1, Math.floor(65_535 / Math.max(1, columns)));
+  const out: Row[][] = [];
+  for (let i = 0; i < rows.length; i += per) out.push(rows.slice(i, i + per));
+  return out;
+}
+
+async function rawInsert(pg: Client, captured: Awaited<ReturnType<typeof captureRows>>, types: Map<string, Map<string, string>>): Promise<{ ms: number; batches: number }> {
+  const batches = sameBatches(captured.tables.get('audit_event') ?? []);
   const start = process.hrtime.bigint();
-  for (let i = 0; i < events.length; i += BATCH) {
-    const batchIds = new Set(events.slice(i, i + BATCH).map((e) => e.event_id));
+  for (const batch of batches) {
+    const batchIds = new Set(batch.map((e) => e.event_id));
     await pg.query('BEGIN');
     const newId = new Map<string, unknown>();
     for (const t of TABLES) {
       const rows = (captured.tables.get(t) ?? []).filter((r) => batchIds.has(r.event_id));
       if (!rows.length) continue;
       const parent = t === 'inference_run' || t === 'read';
-      const [sql, params] = insertSql(t, rows, types.get(t) ?? new Map(), parent ? ' RETURNING id' : '');
-      const res = await pg.query<{ id: string }>(sql, params);
-      if (parent) rows.forEach((r, k) => newId.set(`${t}:${String(r.id)}`, res.rows[k].id));
+      const cols = types.get(t) ?? new Map<string, string>();
+      for (const part of chunks(rows, cols.size)) {
+        const [sql, params] = insertSql(t, part, cols, parent ? ' RETURNING id' : '');
+        const res = await pg.query<{ id: string }>(sql, params);
+        if (parent) part.forEach((r, k) => newId.set(`${t}:${String(r.id)}`, res.rows[k].id));
+      }
     }
     const findings = captured.findings.filter((f) => newId.has(`inference_run:${String(f.run_id)}`)).map((f) => ({ ...f, run_id: newId.get(`inference_run:${String(f.run_id)}`) }));
     const verdicts = captured.verdicts.filter((v) => newId.has(`read:${String(v.read_row_id)}`)).map((v) => ({ ...v, read_row_id: newId.get(`read:${String(v.read_row_id)}`) }));
-    if (findings.length) await pg.query(...insertSql('finding', findings, types.get('finding') ?? new Map()));
-    if (verdicts.length) await pg.query(...insertSql('read_verdict', verdicts, types.get('read_verdict') ?? new Map()));
+    for (const [t, rows] of [['finding', findings], ['read_verdict', verdicts]] as const) {
+      const cols = types.get(t) ?? new Map<string, string>();
+      for (const part of chunks(rows, cols.size)) await pg.query(...insertSql(t, part, cols));
+    }
     await pg.query('COMMIT');
   }
-  return Number(process.hrtime.bigint() - start) / 1e6;
+  return { ms: Number(process.hrtime.bigint() - start) / 1e6, batches: batches.length };
 }
 
 async function main(): Promise<void> {
@@ -164,12 +188,12 @@ async function main(): Promise<void> {
     const persisted = Number(after.rows[0].n) - Number(before.rows[0].n);
     if (persisted !== envs.length) throw new Error(`round ${round}: ${persisted} of ${envs.length} events persisted`);
     const captured = await captureRows(pg, envs.map((e) => e.eventId));
-    const raw = await rawInsert(pg, captured, types);
+    const { ms: raw, batches } = await rawInsert(pg, captured, types);
     if (round === 0) continue;
     oursMs += ours;
     rawMs += raw;
     total += envs.length;
-    rows.push(`round ${round}: ${envs.length} events  ours ${ours.toFixed(0)} ms (${((envs.length / ours) * 1000).toFixed(0)} ev/s)  raw ${raw.toFixed(0)} ms (${((envs.length / raw) * 1000).toFixed(0)} ev/s)  ratio ${(ours / raw).toFixed(2)}`);
+    rows.push(`round ${round}: ${envs.length} events  ours ${ours.toFixed(0)} ms (${((envs.length / ours) * 1000).toFixed(0)} ev/s)  raw ${raw.toFixed(0)} ms (${((envs.length / raw) * 1000).toFixed(0)} ev/s)  ratio ${(ours / raw).toFixed(2)}  (${batches} transactions each side)`);
   }
   await mesh.close();
   await pg.end();

@@ -73,7 +73,7 @@ export class AuditDataModule implements OnModuleInit, OnApplicationShutdown {
           },
         },
         { provide: PrismaClient, inject: [AUDIT_DATABASE], useFactory: (db: AuditDatabase) => db.prisma },
-        { provide: AuditRepository, inject: [AUDIT_DATABASE], useFactory: (db: AuditDatabase) => new AuditRepository(db.prisma) },
+        { provide: AuditRepository, inject: [AUDIT_DATABASE], useFactory: (db: AuditDatabase) => AuditRepository.of(db) },
         { provide: QualityRepository, inject: [AUDIT_DATABASE], useFactory: (db: AuditDatabase) => new QualityRepository(db.prisma) },
         { provide: LineageExportRepository, inject: [AUDIT_DATABASE], useFactory: (db: AuditDatabase) => new LineageExportRepository(db.prisma) },
         { provide: RetentionRepository, inject: [AUDIT_DATABASE], useFactory: (db: AuditDatabase) => new RetentionRepository(db.prisma) },

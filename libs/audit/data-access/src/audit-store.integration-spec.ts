@@ -41,7 +41,7 @@ describe('audit store on the real PostgreSQL', () => {
     sql = new pg.Client({ connectionString: DATABASE_URL });
     await sql.connect();
     db = await createPrismaClient({ DATABASE_URL });
-    repo = new AuditRepository(db.prisma);
+    repo = AuditRepository.of(db);
   }, 180_000);
 
   afterAll(async () => {
@@ -111,7 +111,7 @@ describe('audit store on the real PostgreSQL', () => {
     const other = await createPrismaClient({ DATABASE_URL: url.toString() });
     try {
       const flow = buildThinFlowEnvelopes({ start: new Date('2025-06-01T12:34:56.789Z') });
-      await new AuditRepository(other.prisma).record(flow.received, EVENTS.studyReceived.topic);
+      await AuditRepository.of(other).record(flow.received, EVENTS.studyReceived.topic);
       const row = await other.prisma.auditEvent.findUnique({ where: { eventId: flow.received.eventId } });
       expect(row?.occurredAt.toISOString()).toBe('2025-06-01T12:34:56.789Z');
       const raw = await sql.query<{ t: string }>("SELECT to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') AS t FROM audit_event WHERE event_id = $1", [

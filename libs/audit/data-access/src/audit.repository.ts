@@ -1,7 +1,9 @@
 import { ALL_EVENTS, type Envelope } from '@triage/contracts';
 import { AuditErrorCode, AuditException } from './audit.exception';
-import { insertMany, type Column } from './db/bulk-insert';
-import { Prisma, type PrismaClient } from './generated/prisma/client';
+import { insertMany, textArrayLiteral, type Column } from './db/bulk-insert';
+import type { PrismaClient } from './generated/prisma/client';
+import type { AuditDatabase } from './db/prisma-client.factory';
+import { pgTransaction, prismaTransaction, type SqlTransaction } from './db/sql-transaction';
 import { envelopeSha256, linkHash, type ChainLinkFields } from './chain/hash-chain';
 import { buildLineage } from './lineage.builder';
 import type { Lineage, LineageQuery, RecordResult } from './lineage.types';
@@ -45,7 +47,16 @@ export function assertRecordable(items: RecordInput[]): void {
 
 /** The audit store: records consumed events with their stage rows, and answers lineage queries. */
 export class AuditRepository {
-  constructor(private readonly prisma: PrismaClient) {}
+  /** transaction: how recordBatch writes (pgTransaction on PostgreSQL); Prisma's own by default. */
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly transaction: SqlTransaction = prismaTransaction(prisma),
+  ) {}
+
+  /** The repository of an open store: on PostgreSQL, recordBatch writes on a pg connection of its pool. */
+  static of(db: AuditDatabase): AuditRepository {
+    return new AuditRepository(db.prisma, db.pool ? pgTransaction(db.pool) : undefined);
+  }
 
   /** Records one consumed event; see recordBatch. */
   async record(env: Envelope, topic: string): Promise<RecordResult> {
@@ -64,56 +75,53 @@ export class AuditRepository {
     if (items.length === 0) return [];
     const digests = items.map((i) => i.envelopeSha256 ?? envelopeSha256(i.env));
     const ids = items.map((i) => i.env.eventId.toLowerCase());
-    return this.prisma.$transaction(
-      async (tx) => {
-        // Every append (and every redelivery) takes the chain head's row lock first: appends serialise
-        // on it, so links get consecutive sequence numbers and the chain cannot fork.
-        const [head] = await tx.$queryRaw<Array<{ seq: bigint; hash: string }>>`SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE`;
-        if (!head) throw new AuditException(AuditErrorCode.CHAIN_HEAD_MISSING, 'audit_chain_head has no row: the hash_chain migration did not run');
-        const known = await tx.$queryRaw<Array<{ id: string }>>`SELECT event_id::text AS id FROM audit_event WHERE event_id IN (${Prisma.join([...new Set(ids)].map((id) => Prisma.sql`${id}::uuid`))})`;
-        const seen = new Set(known.map((r) => r.id));
-        const results: RecordResult[] = [];
-        const links: Link[] = [];
-        const fresh: Envelope[] = [];
-        let seq = BigInt(head.seq);
-        let prevHash = head.hash;
-        const recordedAt = new Date();
-        for (const [i, { env, topic }] of items.entries()) {
-          if (seen.has(ids[i])) {
-            results.push({ duplicate: true }); // redelivery: no new link
-            continue;
-          }
-          seen.add(ids[i]);
-          seq += 1n;
-          const link = {
-            chainSeq: seq,
-            eventId: env.eventId,
-            topic,
-            type: env.type,
-            schemaVersion: env.schemaVersion,
-            source: env.source,
-            traceId: env.traceId,
-            subject: env.subject,
-            occurredAt: new Date(env.occurredAt),
-            recordedAt,
-            envelopeSha256: digests[i],
-            prevHash,
-          };
-          prevHash = linkHash(link);
-          links.push({ ...link, hash: prevHash });
-          fresh.push(env);
-          results.push({ duplicate: false });
+    return this.transaction(async (q) => {
+      // Every append (and every redelivery) takes the chain head's row lock first: appends serialise
+      // on it, so links get consecutive sequence numbers and the chain cannot fork.
+      const [head] = (await q('SELECT seq::text AS seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE', [])) as Array<{ seq: string; hash: string }>;
+      if (!head) throw new AuditException(AuditErrorCode.CHAIN_HEAD_MISSING, 'audit_chain_head has no row: the hash_chain migration did not run');
+      const known = (await q('SELECT event_id::text AS id FROM audit_event WHERE event_id = ANY($1::uuid[])', [textArrayLiteral([...new Set(ids)])])) as Array<{ id: string }>;
+      const seen = new Set(known.map((r) => r.id));
+      const results: RecordResult[] = [];
+      const links: Link[] = [];
+      const fresh: Envelope[] = [];
+      let seq = BigInt(head.seq);
+      let prevHash = head.hash;
+      const recordedAt = new Date();
+      for (const [i, { env, topic }] of items.entries()) {
+        if (seen.has(ids[i])) {
+          results.push({ duplicate: true }); // redelivery: no new link
+          continue;
         }
-        if (links.length === 0) return results;
-        await insertMany(tx, 'audit_event', AUDIT_EVENT_COLUMNS, links);
-        await tx.$executeRaw`UPDATE audit_chain_head SET seq = ${seq.toString()}::bigint, hash = ${prevHash} WHERE id = 1`;
-        const byType = new Map<string, Envelope[]>();
-        for (const env of fresh) byType.set(env.type, [...(byType.get(env.type) ?? []), env]);
-        for (const [type, envs] of byType) await STAGE_WRITERS[type](tx, envs);
-        return results;
-      },
-      { maxWait: 10_000, timeout: 30_000 },
-    );
+        seen.add(ids[i]);
+        seq += 1n;
+        const link = {
+          chainSeq: seq,
+          eventId: env.eventId,
+          topic,
+          type: env.type,
+          schemaVersion: env.schemaVersion,
+          source: env.source,
+          traceId: env.traceId,
+          subject: env.subject,
+          occurredAt: new Date(env.occurredAt),
+          recordedAt,
+          envelopeSha256: digests[i],
+          prevHash,
+        };
+        prevHash = linkHash(link);
+        links.push({ ...link, hash: prevHash });
+        fresh.push(env);
+        results.push({ duplicate: false });
+      }
+      if (links.length === 0) return results;
+      await insertMany(q, 'audit_event', AUDIT_EVENT_COLUMNS, links);
+      await q('UPDATE audit_chain_head SET seq = $1::bigint, hash = $2 WHERE id = 1', [seq.toString(), prevHash]);
+      const byType = new Map<string, Envelope[]>();
+      for (const env of fresh) byType.set(env.type, [...(byType.get(env.type) ?? []), env]);
+      for (const [type, envs] of byType) await STAGE_WRITERS[type](q, envs);
+      return results;
+    });
   }
 
   /** The ordered timeline of a trace, or of a study's latest trace; null when nothing is recorded. */

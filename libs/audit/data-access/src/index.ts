@@ -1,5 +1,6 @@
 export * from './db/database-target';
 export * from './db/prisma-client.factory';
+export { pgTransaction, prismaTransaction, type SqlQuery, type SqlTransaction } from './db/sql-transaction';
 export { applyMigrationsToPGlite, readMigrations, MIGRATIONS_DIR, type MigrationFile, type MigrationResult } from './db/migration.runner';
 export * from './audit.exception';
 export * from './audit.repository';

@@ -14,9 +14,9 @@ import {
   type StudyUpdated,
 } from '@triage/contracts';
 import { insertMany, insertManyReturning, type Column } from './db/bulk-insert';
-import type { Prisma } from './generated/prisma/client';
+import type { SqlQuery } from './db/sql-transaction';
 
-type Tx = Prisma.TransactionClient;
+type Tx = SqlQuery;
 
 /**
  * Writes the stage rows of a batch of freshly recorded events of one type: one multi-row INSERT per
@@ -119,7 +119,7 @@ async function writeInference(tx: Tx, envs: Array<Envelope<InferenceCompleted>>)
     runs,
     'id, event_id::text AS event_id, run_index',
   );
-  const idOf = new Map(created.map((r) => [`${r.event_id}/${r.run_index}`, r.id]));
+  const idOf = new Map(created.map((r) => [`${r.event_id}/${Number(r.run_index)}`, r.id]));
   const findings = runs.flatMap(({ env, run, runIndex }) => run.findings.map((f) => ({ runId: idFor(idOf, `${lower(env.eventId)}/${runIndex}`), f })));
   await insertMany(tx, 'finding', [
     ['run_id', 'bigint', (r) => r.runId],

@@ -37,7 +37,7 @@ describe('audit hash chain on the real PostgreSQL', () => {
 
   beforeAll(async () => {
     db = await createPrismaClient({ DATABASE_URL });
-    repo = new AuditRepository(db.prisma);
+    repo = AuditRepository.of(db);
     ids = await appendFlows(repo, 2);
     dir = mkdtempSync(join(tmpdir(), 'audit-checkpoint-'));
   }, 60_000);

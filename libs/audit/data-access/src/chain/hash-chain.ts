@@ -73,19 +73,50 @@ function skipped(v: unknown): boolean {
   return v === undefined || typeof v === 'function' || typeof v === 'symbol';
 }
 
+/** True when the keys are already in sort order (Array.prototype.sort's default: UTF-16 code units). */
+function ascending(keys: string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1] > keys[i]) return false;
+  return true;
+}
+
+/** Object keys of the contracts repeat for every event: their JSON form is computed once (bounded). */
+const QUOTED_KEYS = new Map<string, string>();
+function quotedKey(k: string): string {
+  let q = QUOTED_KEYS.get(k);
+  if (q === undefined) {
+    q = JSON.stringify(k);
+    if (QUOTED_KEYS.size < 10_000) QUOTED_KEYS.set(k, q);
+  }
+  return q;
+}
+
+/** Plain loops and string concatenation: this runs for every consumed event, on the ingest path. */
 function write(value: unknown): string | undefined {
+  if (typeof value === 'string') return JSON.stringify(value);
   if (skipped(value)) return undefined;
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
   const withToJson = value as { toJSON?: () => unknown };
   if (typeof withToJson.toJSON === 'function') return write(withToJson.toJSON());
-  if (Array.isArray(value)) return `[${value.map((v) => (skipped(v) ? 'null' : write(v))).join(',')}]`;
-  const obj = value as Record<string, unknown>;
-  const parts: string[] = [];
-  for (const k of Object.keys(obj).sort()) {
-    const v = write(obj[k]);
-    if (v !== undefined) parts.push(`${JSON.stringify(k)}:${v}`);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      out += write(value[i]) ?? 'null';
+    }
+    return `${out}]`;
   }
-  return `{${parts.join(',')}}`;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  if (!ascending(keys)) keys.sort();
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    const v = write(obj[k]);
+    if (v === undefined) continue;
+    out += `${first ? '' : ','}${quotedKey(k)}:${v}`;
+    first = false;
+  }
+  return `${out}}`;
 }
 
 /** sha256 (hex) of the canonical JSON of a whole envelope (payload included). */

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client';
 import { describeDatabaseTarget, resolveDatabaseTarget, type DatabaseSettings, type DatabaseTarget } from './database-target';
 import { createDriverHandle } from './driver-adapter.factory';
@@ -7,6 +8,8 @@ import { applyMigrationsToPGlite, MIGRATIONS_DIR, type MigrationResult } from '.
 export interface AuditDatabase {
   prisma: PrismaClient;
   target: DatabaseTarget;
+  /** The pg pool under Prisma's adapter, when the target is PostgreSQL (the write path uses it directly). */
+  pool?: pg.Pool;
   /** Log-safe description (no credentials). */
   description: string;
   /** Round trip to the database (readiness check). */
@@ -51,6 +54,7 @@ export async function createPrismaClient(
   return {
     prisma,
     target,
+    pool: handle.pool,
     description: describeDatabaseTarget(target),
     ping: async () => {
       await prisma.$queryRaw`SELECT 1`;
