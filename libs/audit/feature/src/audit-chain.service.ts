@@ -14,6 +14,7 @@ import {
 import type { MeshConfig } from '@triage/config';
 import { ROOT_LOGGER } from '@triage/nest-platform';
 import type { Logger } from '@triage/observability';
+import { PeriodicJob } from './periodic-job';
 
 /** Where and how often the audit service writes chain checkpoints. */
 export interface AuditChainSettings {
@@ -49,8 +50,11 @@ export interface AuditVerification extends ChainVerification {
 @Injectable()
 export class AuditChainService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log: Logger;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
+  // A slow verification must not overlap the next one.
+  private readonly job = new PeriodicJob(
+    () => this.checkpoint(),
+    (err) => this.log.error({ err: err.message }, 'audit chain checkpoint failed'),
+  );
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -95,18 +99,11 @@ export class AuditChainService implements OnApplicationBootstrap, OnApplicationS
 
   onApplicationBootstrap(): void {
     if (this.settings.intervalMs <= 0) return;
-    this.timer = setInterval(() => {
-      if (this.running) return; // a slow verification must not overlap the next one
-      this.running = this.checkpoint()
-        .catch((err: Error) => this.log.error({ err: err.message }, 'audit chain checkpoint failed'))
-        .finally(() => (this.running = undefined));
-    }, this.settings.intervalMs);
-    this.timer.unref();
+    this.job.start(this.settings.intervalMs);
     this.log.info({ intervalMs: this.settings.intervalMs, dir: this.settings.dir }, 'audit chain checkpoints scheduled');
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  onApplicationShutdown(): Promise<void> {
+    return this.job.stop();
   }
 }

@@ -3,6 +3,7 @@ import { RetentionRepository, type PurgeResult } from '@triage/audit-data-access
 import { retentionCutoff, type RetentionPolicy } from '@triage/audit-domain';
 import { ROOT_LOGGER } from '@triage/nest-platform';
 import type { Logger } from '@triage/observability';
+import { PeriodicJob } from './periodic-job';
 
 export const AUDIT_RETENTION_POLICY = Symbol('AUDIT_RETENTION_POLICY');
 
@@ -10,8 +11,10 @@ export const AUDIT_RETENTION_POLICY = Symbol('AUDIT_RETENTION_POLICY');
 @Injectable()
 export class AuditRetentionService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log: Logger;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
+  private readonly job = new PeriodicJob(
+    () => this.purgeOnce(),
+    (err) => this.log.error({ err: err.message }, 'retention purge failed'),
+  );
 
   constructor(
     private readonly repository: RetentionRepository,
@@ -32,18 +35,11 @@ export class AuditRetentionService implements OnApplicationBootstrap, OnApplicat
 
   onApplicationBootstrap(): void {
     if (this.policy.days <= 0 || this.policy.intervalMs <= 0) return;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.purgeOnce()
-        .catch((err: Error) => this.log.error({ err: err.message }, 'retention purge failed'))
-        .finally(() => (this.running = undefined));
-    }, this.policy.intervalMs);
-    this.timer.unref();
+    this.job.start(this.policy.intervalMs);
     this.log.info({ days: this.policy.days, intervalMs: this.policy.intervalMs }, 'retention purge scheduled');
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  onApplicationShutdown(): Promise<void> {
+    return this.job.stop();
   }
 }
