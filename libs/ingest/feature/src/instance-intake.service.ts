@@ -39,27 +39,34 @@ export class InstanceIntake {
     }
   }
 
-  /** Places and indexes a parsed file (the file is consumed whatever the outcome). */
+  /**
+   * Places and indexes a parsed file (the file is consumed whatever the outcome). The decision (stored,
+   * duplicate, conflict, misplaced) is taken under the study's lock; waiting for durability is not, so
+   * concurrent instances of one study share the journal's (or the directory's) fsync. A stored instance is
+   * indexed only once it is durable.
+   */
   async accept(file: IncomingFile, parsed: ParsedInstance, protocol: StudyRecord['protocol'], source?: string): Promise<IntakeOutcome> {
     const key = { study: parsed.studyInstanceUid, series: parsed.seriesInstanceUid, sop: parsed.sopInstanceUid };
     const outcome = await this.index.withStudyLock(parsed.studyInstanceUid, async (): Promise<IntakeOutcome> => {
-      const known = this.index.locate(parsed.sopInstanceUid);
+      const known = this.index.locate(parsed.sopInstanceUid) ?? this.store.placing(parsed.sopInstanceUid);
       if (known && (known.study !== key.study || known.series !== key.series)) {
         await this.store.quarantine(file, key);
         this.log.warn({ sopInstanceUid: key.sop, protocol }, 'SOP instance already stored in another study or series; quarantined');
         return 'misplaced';
       }
-      const result = await this.store.commit(file, key);
+      const result = await this.store.commit(file, key, known ? { sha256: known.sha256 } : null);
       if (result === 'conflict') {
         this.log.warn({ sopInstanceUid: key.sop, protocol }, 'conflicting resend: same SOP Instance UID, different bytes; quarantined');
         return 'conflict';
       }
-      // A duplicate whose index entry was lost (crash between link and index write) is recorded now.
-      await this.index.recordInstance(parsed, file, protocol, source);
+      // A duplicate whose index entry was lost (crash between placing and indexing) is recorded now.
+      if (result === 'duplicate') await this.index.recordInstance(parsed, file, protocol, source);
       return result;
     });
-    // Outside the lock: concurrent instances of the study share the directory fsync.
-    if (outcome === 'stored') await this.store.persist(key);
+    if (outcome === 'stored') {
+      await this.store.persist(key);
+      await this.index.recordInstance(parsed, file, protocol, source);
+    }
     return outcome;
   }
 }

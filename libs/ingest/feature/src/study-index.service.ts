@@ -13,6 +13,7 @@ import { KeyedMutex } from './keyed-mutex';
 export interface InstanceLocation {
   study: string;
   series: string;
+  sha256: string;
 }
 
 /** How long a changed study may wait before its index file is rewritten (instances are durable already). */
@@ -93,7 +94,7 @@ export class StudyIndex implements OnApplicationShutdown {
 
   private remember(record: StudyRecord): void {
     this.cache.set(record.studyInstanceUid, record);
-    for (const s of record.series) for (const i of s.instances) this.sops.set(i.sopInstanceUid, { study: record.studyInstanceUid, series: s.seriesInstanceUid });
+    for (const s of record.series) for (const i of s.instances) this.sops.set(i.sopInstanceUid, { study: record.studyInstanceUid, series: s.seriesInstanceUid, sha256: i.sha256 });
   }
 
   /** Runs `fn` while holding the study's lock. */
