@@ -18,7 +18,10 @@ export interface JournalRecord {
   bytes: Buffer;
 }
 
-/** Record layout: MAGIC | u32 header length | u32 body length | u32 crc32(header, body) | header JSON | body. */
+/**
+ * Record layout: MAGIC | u32 header length | u32 body length | u32 crc32(header) | header JSON | body. The
+ * header carries the body's sha256 (computed while it was received), which checks the body at replay.
+ */
 const MAGIC = Buffer.from('TMJREC01', 'latin1');
 const PREFIX_BYTES = MAGIC.length + 12;
 const SEGMENT_SUFFIX = '.log';
@@ -42,7 +45,7 @@ export function encodeRecord(record: JournalRecord): Buffer[] {
   MAGIC.copy(prefix, 0);
   prefix.writeUInt32LE(header.length, MAGIC.length);
   prefix.writeUInt32LE(record.bytes.length, MAGIC.length + 4);
-  prefix.writeUInt32LE(crc32(record.bytes, crc32(header)), MAGIC.length + 8);
+  prefix.writeUInt32LE(crc32(header), MAGIC.length + 8);
   return [prefix, header, record.bytes];
 }
 
@@ -60,7 +63,7 @@ export function scanSegment(data: Buffer): SegmentScan {
     if (data.length - start < headerBytes + bodyBytes) return { records, stop: { offset: at, reason: 'torn', detail: 'segment ends inside a record' } };
     const header = data.subarray(start, start + headerBytes);
     const bytes = data.subarray(start + headerBytes, start + headerBytes + bodyBytes);
-    if (crc32(bytes, crc32(header)) !== crc) return { records, stop: { offset: at, reason: 'corrupt', detail: 'record checksum differs' } };
+    if (crc32(header) !== crc) return { records, stop: { offset: at, reason: 'corrupt', detail: 'record header checksum differs' } };
     let meta: JournalKey & { sha256: string };
     try {
       meta = JSON.parse(header.toString('utf8')) as JournalKey & { sha256: string };
