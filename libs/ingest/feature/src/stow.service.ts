@@ -64,6 +64,9 @@ function failure(reason: StowFailureReason, parsed?: Pick<ParsedInstance, 'sopCl
   return { ok: false, failed: { reason, sopClassUid: parsed?.sopClassUid, sopInstanceUid: parsed?.sopInstanceUid } };
 }
 
+/** Bytes of received parts a STOW-RS request may hold in memory while they are being placed. */
+const STOW_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+
 /** Counts request bytes and stops the upload once it passes the configured limit. */
 async function* limited(body: AsyncIterable<Buffer>, maxBytes: number): AsyncGenerator<Buffer> {
   let total = 0;
@@ -95,23 +98,41 @@ export class StowService {
     const failed: StowFailedInstance[] = [];
     const studies = new Set<string>();
     let status: StowOutcome['status'] | undefined;
+    const placing: Array<PartResult | { commit: Promise<PartResult>; sizeBytes: number }> = [];
+    let inFlightBytes = 0;
+    const unsettled = new Set<Promise<void>>();
     const events = parseMultipartStream(limited(req.body, this.config.STOW_MAX_BYTES), req.boundary)[Symbol.asyncIterator]();
     try {
       for (let next = await events.next(); !next.done; next = await events.next()) {
         if (next.value.type !== 'part') continue;
         const reader = new PartReader(events);
-        const result = await this.storePart(next.value.headers, reader, req.study);
+        const part = await this.receivePart(next.value.headers, reader, req.study);
         if (!reader.ended) await reader.skipRest();
-        if (result.ok) {
-          stored.push(result.stored);
-          studies.add(result.study);
-        } else failed.push(result.failed);
+        // Parts are placed while the next ones are read, so their journal appends share fsyncs; the bytes
+        // held meanwhile are bounded.
+        placing.push(part);
+        if ('commit' in part) {
+          inFlightBytes += part.sizeBytes;
+          const settled = part.commit.then(() => {
+            inFlightBytes -= part.sizeBytes;
+            unsettled.delete(settled);
+          });
+          unsettled.add(settled);
+          while (inFlightBytes > STOW_IN_FLIGHT_BYTES && unsettled.size > 0) await Promise.race(unsettled);
+        }
       }
     } catch (err) {
       if (err instanceof IngestException && err.code === IngestErrorCode.RequestTooLarge) status = 413;
       else if (err instanceof MultipartError) status = 400;
       else throw err;
       this.log.warn({ reason: (err as Error).message }, 'STOW-RS request body rejected');
+    }
+    for (const part of placing) {
+      const result = 'commit' in part ? await part.commit : part;
+      if (result.ok) {
+        stored.push(result.stored);
+        studies.add(result.study);
+      } else failed.push(result.failed);
     }
     for (const study of studies) {
       try {
@@ -131,7 +152,8 @@ export class StowService {
     return { status: status ?? stowHttpStatus(stored.length, failed.length), body, stored: stored.length, failed: failed.length };
   }
 
-  private async storePart(headers: Record<string, string>, reader: PartReader, pathStudy: string | undefined): Promise<PartResult> {
+  /** Reads one part and parses it; a usable instance comes back with its placement running (`commit`). */
+  private async receivePart(headers: Record<string, string>, reader: PartReader, pathStudy: string | undefined): Promise<PartResult | { commit: Promise<PartResult>; sizeBytes: number }> {
     const type = parseMediaType(headers['content-type'] ?? 'application/dicom')?.type;
     if (type !== 'application/dicom') return failure(StowFailureReason.CannotUnderstand);
     let file: IncomingFile;
@@ -157,14 +179,13 @@ export class StowService {
       await this.store.discard(file);
       return failure(StowFailureReason.DataSetMismatch, parsed);
     }
-    try {
-      return await this.commit(file, parsed);
-    } catch (err) {
+    const commit = this.commit(file, parsed).catch(async (err: unknown) => {
       await this.store.discard(file);
       const outOfResources = err instanceof IngestException && err.code === IngestErrorCode.OutOfResources;
       this.log.error({ sopInstanceUid: parsed.sopInstanceUid, reason: (err as Error).message }, 'instance not stored');
       return failure(outOfResources ? StowFailureReason.OutOfResources : StowFailureReason.ProcessingFailure, parsed);
-    }
+    });
+    return { commit, sizeBytes: file.sizeBytes };
   }
 
   /** Places the file through the shared intake and maps its outcome to a STOW-RS result. */
