@@ -19,6 +19,7 @@ import { IngestErrorCode, IngestException } from '../ingest.exception';
 import type { InstanceIntake } from '../instance-intake.service';
 import type { InstanceStore } from '../instance-store.service';
 import type { StudyEventsService } from '../study-events.service';
+import { withConcatToBuffer } from './command-stream';
 import { GuardedSocket } from './guarded-socket';
 import { InstanceSink } from './instance-sink';
 
@@ -68,6 +69,17 @@ export class DimseSession extends Scp {
   /** Presentation context of the data set being answered (the library answers on the same one). */
   private storeContextId: number | undefined;
   private stored = 0;
+
+  private commandStream: unknown;
+
+  /** The library's command (and non-C-STORE data set) collector: given a toBuffer without `new Buffer()`. */
+  get dimseStream(): unknown {
+    return this.commandStream;
+  }
+
+  set dimseStream(stream: unknown) {
+    this.commandStream = withConcatToBuffer(stream);
+  }
 
   constructor(
     raw: Socket,
