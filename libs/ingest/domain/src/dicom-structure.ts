@@ -19,6 +19,8 @@ export interface Part10Structure {
   transferSyntaxUid: string;
   /** Offset of the first data set element (after the file meta group). */
   datasetOffset: number;
+  /** Offset of the top-level Pixel Data element (7FE0,0010), when there is one. */
+  pixelDataOffset?: number;
 }
 
 interface Syntax {
@@ -26,7 +28,12 @@ interface Syntax {
   little: boolean;
 }
 
+const PIXEL_DATA = 0x7fe00010;
+
 class Walker {
+  /** Offset of the first top-level (7FE0,0010) seen. */
+  pixelDataAt: number | undefined;
+
   constructor(
     private readonly buf: Buffer,
     private readonly syntax: Syntax,
@@ -60,6 +67,7 @@ class Walker {
         return o + 8;
       }
       if (tag === SEQ_END || tag === ITEM) throw new DicomParseError(Code.Malformed, 'sequence delimiter where an element belongs');
+      if (tag === PIXEL_DATA && depth === 0 && this.pixelDataAt === undefined) this.pixelDataAt = o;
       let length: number;
       let vr = '';
       let header: number;
@@ -163,6 +171,7 @@ export function checkPart10Structure(buf: Buffer): Part10Structure {
       : transferSyntaxUid === TS.explicitBig
         ? { explicit: true, little: false }
         : { explicit: true, little: true };
-  new Walker(buf, syntax).dataset(metaEnd, buf.length, 0, false);
-  return { transferSyntaxUid, datasetOffset: metaEnd };
+  const walker = new Walker(buf, syntax);
+  walker.dataset(metaEnd, buf.length, 0, false);
+  return { transferSyntaxUid, datasetOffset: metaEnd, pixelDataOffset: walker.pixelDataAt };
 }

@@ -17,3 +17,4 @@ export * from './dimse/file-meta';
 export * from './orders';
 export * from './priors';
 export * from './deid';
+export * from './dimse/dimse-response';

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateHeadCtStudy, writePart10 } from '@triage/samples';
 import { DicomParseError, DicomParseErrorCode as Code } from './dicom-parse.exception';
-import { parsePart10 } from './part10.parser';
+import { dcmjs } from './dcmjs.facade';
+import { parsePart10, readDataset } from './part10.parser';
 
 const DATA = join(__dirname, '../../../../../shared/data/dicom');
 
@@ -82,6 +83,37 @@ describe('parsePart10', () => {
     expect(p.modality).toBe(modality);
     expect(p.studyInstanceUid).toMatch(/^[0-9.]+$/);
     expect(p.sopInstanceUid).toMatch(/^[0-9.]+$/);
+  });
+
+  // readDataset gives dcmjs only the bytes before Pixel Data: it must read what dcmjs reads from the whole file.
+  it.each(['CT_small.dcm', 'MR_small.dcm', 'MR_small_implicit.dcm', 'MR_small_bigendian.dcm', 'MR_small_RLE.dcm', 'JPEG-lossy.dcm', 'cxr_nih_1024.dcm', 'phantom'])(
+    'reads the same elements as dcmjs on the whole file: %s',
+    (file) => {
+      const bytes = file === 'phantom' ? generateHeadCtStudy({ haemorrhage: true, seed: 2 }).files[1] : readFileSync(join(DATA, file));
+      // Also inside a larger allocation (a Buffer with a byteOffset, as a pooled read gives).
+      const inside = Buffer.concat([Buffer.alloc(37), bytes, Buffer.alloc(11)]).subarray(37, 37 + bytes.length);
+      const whole = dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer, { ignoreErrors: true, untilTag: '7FE00010', noCopy: true });
+      const expected = { ...whole.dict };
+      delete expected['7FE00010'];
+      for (const buf of [bytes, inside]) {
+        const { meta, dict } = readDataset(buf);
+        expect(JSON.parse(JSON.stringify(dict))).toEqual(JSON.parse(JSON.stringify(expected)));
+        expect(JSON.parse(JSON.stringify(meta))).toEqual(JSON.parse(JSON.stringify(whole.meta)));
+        expect(parsePart10(buf)).toEqual(parsePart10(Buffer.from(bytes)));
+      }
+      expect(Object.keys(expected).length).toBeGreaterThan(10);
+    },
+  );
+
+  it('still refuses a Pixel Data length one byte beyond the file, or bytes after it that are no element', () => {
+    const file = Buffer.from(minimal({ PixelData: new Uint8Array(64).buffer, _vrMap: { PixelData: 'OB' } }));
+    const at = findTag(file, 0x7fe0, 0x0010);
+    const lying = Buffer.from(file);
+    lying.writeUInt32LE(lying.readUInt32LE(at + 8) + 1, at + 8);
+    expectCode(() => parsePart10(lying), Code.Truncated);
+    expectCode(() => parsePart10(Buffer.concat([file, Buffer.from([0xfc, 0xff, 0xfc])])), Code.Truncated);
+    expectCode(() => parsePart10(file.subarray(0, at + 6)), Code.Truncated);
+    expect(parsePart10(file).sopInstanceUid).toBe('2.25.11');
   });
 
   it('rejects bytes without the DICM preamble (BAD-INPUTS 1)', () => {

@@ -26,17 +26,25 @@ export interface ParsedInstance {
 
 const PIXEL_DATA = '7FE00010';
 
-function toArrayBuffer(buf: Buffer): ArrayBuffer {
-  return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length) as ArrayBuffer;
+/** The bytes [0, end) as an ArrayBuffer: the Buffer's own when it is exactly that, else a copy of the prefix only. */
+function arrayBufferPrefix(buf: Buffer, end: number): ArrayBuffer {
+  if (buf.byteOffset === 0 && end === buf.buffer.byteLength) return buf.buffer as ArrayBuffer;
+  return buf.buffer.slice(buf.byteOffset, buf.byteOffset + end) as ArrayBuffer;
 }
 
-/** Reads the data set (up to, not including, pixel data) after the framing has been checked. */
+/**
+ * Reads the data set (up to, not including, pixel data) after the framing has been checked. dcmjs only
+ * sees the bytes before the top-level Pixel Data element: the structure walk has already checked that
+ * element's header and length (and everything after it) against the file, so a truncated or lying pixel
+ * data length is still refused, without copying or decoding the pixel data.
+ */
 export function readDataset(buf: Buffer): { meta: DcmjsDict; dict: DcmjsDict; transferSyntaxUid: string } {
-  const { transferSyntaxUid } = checkPart10Structure(buf);
+  const { transferSyntaxUid, pixelDataOffset } = checkPart10Structure(buf);
   try {
     // ignoreErrors: framing is already verified; what remains (e.g. an ISO 2022 character set dcmjs
     // cannot decode) should not cost the sender the whole instance.
-    const parsed = dcmjs.data.DicomMessage.readFile(toArrayBuffer(buf), { ignoreErrors: true, untilTag: PIXEL_DATA, noCopy: true });
+    const bytes = arrayBufferPrefix(buf, pixelDataOffset ?? buf.length);
+    const parsed = dcmjs.data.DicomMessage.readFile(bytes, { ignoreErrors: true, untilTag: PIXEL_DATA, noCopy: true });
     return { meta: parsed.meta, dict: parsed.dict, transferSyntaxUid };
   } catch {
     throw new DicomParseError(DicomParseErrorCode.Malformed, 'data set could not be decoded');

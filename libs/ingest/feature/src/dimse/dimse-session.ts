@@ -1,6 +1,17 @@
 import type { Socket } from 'node:net';
 import { Dataset, Scp, constants, log as dimseLog, responses, type association, type requests } from 'dcmjs-dimse';
-import { DicomParseError, isDicomUid, part10Header, PduFramer, PduViolation, VERIFICATION_SOP_CLASS, chooseTransferSyntax, isStorageSopClass } from '@triage/ingest-domain';
+import {
+  DicomParseError,
+  DimseCommandField,
+  isDicomUid,
+  part10Header,
+  PduFramer,
+  PduViolation,
+  responsePDataTf,
+  VERIFICATION_SOP_CLASS,
+  chooseTransferSyntax,
+  isStorageSopClass,
+} from '@triage/ingest-domain';
 import type { Logger } from '@triage/observability';
 import type { CompletenessPolicy } from '../completeness.policy';
 import type { IngestConfig } from '../ingest.config';
@@ -8,6 +19,7 @@ import { IngestErrorCode, IngestException } from '../ingest.exception';
 import type { InstanceIntake } from '../instance-intake.service';
 import type { InstanceStore } from '../instance-store.service';
 import type { StudyEventsService } from '../study-events.service';
+import { withConcatToBuffer } from './command-stream';
 import { GuardedSocket } from './guarded-socket';
 import { InstanceSink } from './instance-sink';
 
@@ -54,7 +66,20 @@ export class DimseSession extends Scp {
   private sink: InstanceSink | undefined;
   private inFlight: Promise<void> | undefined;
   private releaseInFlight: (() => void) | undefined;
+  /** Presentation context of the data set being answered (the library answers on the same one). */
+  private storeContextId: number | undefined;
   private stored = 0;
+
+  private commandStream: unknown;
+
+  /** The library's command (and non-C-STORE data set) collector: given a toBuffer without `new Buffer()`. */
+  get dimseStream(): unknown {
+    return this.commandStream;
+  }
+
+  set dimseStream(stream: unknown) {
+    this.commandStream = withConcatToBuffer(stream);
+  }
 
   constructor(
     raw: Socket,
@@ -173,6 +198,7 @@ export class DimseSession extends Scp {
   override createDatasetFromStoreWritableStream(writable: InstanceSink, context: association.PresentationContext, callback: (dataset: Dataset) => void): void {
     // No PDU reaches the library until this instance is answered (it would overwrite its state).
     this.inFlight = new Promise<void>((resolve) => (this.releaseInFlight = resolve)).finally(() => (this.inFlight = undefined));
+    this.storeContextId = context.getPresentationContextId();
     const done = (): void => callback(new Dataset({}, context.getAcceptedTransferSyntaxUid() ?? ''));
     if (writable.writableFinished) done();
     else writable.once('finish', done);
@@ -183,11 +209,10 @@ export class DimseSession extends Scp {
     this.sink = undefined;
     const release = this.releaseInFlight;
     this.releaseInFlight = undefined;
+    const contextId = this.storeContextId;
+    this.storeContextId = undefined;
     void this.store(request, sink).then((result) => {
-      const response = responses.CStoreResponse.fromRequest(request);
-      response.setStatus(result.status);
-      if (result.comment) response.setErrorComment(result.comment);
-      callback(response);
+      this.answerStore(request, result, contextId, callback);
       release?.();
     }).catch((err: unknown) => {
       // Sending the answer failed (the library threw): end this association, never the process.
@@ -195,6 +220,32 @@ export class DimseSession extends Scp {
       release?.();
       this.guard.abort(0);
     });
+  }
+
+  /**
+   * Sends the C-STORE-RSP. With valid UIDs it is encoded here (the bytes dcmjs-dimse would send, see
+   * dimse-response.spec.ts) and written as one P-DATA-TF; anything unusual goes through the library.
+   */
+  private answerStore(request: requests.CStoreRequest, result: StoreResult, contextId: number | undefined, callback: (response: responses.CStoreResponse) => void): void {
+    const affectedSopClassUid = request.getAffectedSopClassUid();
+    const affectedSopInstanceUid = request.getAffectedSopInstanceUid();
+    const messageId = request.getMessageId();
+    if (contextId !== undefined && isDicomUid(affectedSopClassUid) && isDicomUid(affectedSopInstanceUid) && typeof messageId === 'number' && (!result.comment || /^[\x20-\x7e]{1,64}$/.test(result.comment))) {
+      const pdu = responsePDataTf(contextId, {
+        commandField: DimseCommandField.CStoreRsp,
+        affectedSopClassUid,
+        messageIdBeingRespondedTo: messageId,
+        status: result.status,
+        errorComment: result.comment,
+        affectedSopInstanceUid,
+      });
+      this.guard.write(pdu);
+      return;
+    }
+    const response = responses.CStoreResponse.fromRequest(request);
+    response.setStatus(result.status);
+    if (result.comment) response.setErrorComment(result.comment);
+    callback(response);
   }
 
   /** Parses, checks and places one received instance; resolves to the C-STORE status (never rejects). */
