@@ -10,3 +10,4 @@ export * from './pino-nest.logger';
 export * from './runtime-info';
 export * from './bootstrap';
 export * from './request-log.middleware';
+export * from './fhir-error.filter';

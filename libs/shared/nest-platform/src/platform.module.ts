@@ -1,9 +1,11 @@
 import { Global, Module, type DynamicModule, type OnModuleInit, Inject } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import type { ServiceName } from '@triage/contracts';
 import type { MeshConfig } from '@triage/config';
 import type { EventBus } from '@triage/messaging';
 import type { Logger } from '@triage/observability';
 import { EventPublisher } from './event-publisher.service';
+import { FhirErrorFilter } from './fhir-error.filter';
 import { HealthHttpController } from './health.http.controller';
 import { HealthRegistry } from './health.registry';
 import { RuntimeInfo } from './runtime-info';
@@ -38,6 +40,7 @@ export class MeshPlatformModule implements OnModuleInit {
         { provide: RuntimeInfo, useValue: opts.runtime },
         HealthRegistry,
         EventPublisher,
+        { provide: APP_FILTER, useClass: FhirErrorFilter },
       ],
       exports: [MESH_CONFIG, EVENT_BUS, ROOT_LOGGER, MESH_SERVICES, RuntimeInfo, HealthRegistry, EventPublisher],
     };

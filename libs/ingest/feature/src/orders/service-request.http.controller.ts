@@ -18,9 +18,9 @@ const ALLOWED_PARAMS = new Set(['_format', '_pretty']);
 /**
  * FHIR R4 ServiceRequest intake: `POST /fhir/ServiceRequest` (application/fhir+json). The resource is
  * validated with @medplum/core, mapped onto the same order record as HL7 v2, stored with fsync and
- * joined onto its study; 201 with Location. Every refusal is a 4xx OperationOutcome, with one exception:
- * a malformed body sent as plain application/json is refused by the platform's JSON body parser before
- * this controller runs (Nest's 400 JSON answer); application/fhir+json bodies are read here.
+ * joined onto its study; 201 with Location. Every refusal is a 4xx OperationOutcome; a malformed body
+ * sent as plain application/json is refused by the platform's JSON body parser before this controller
+ * runs, and the platform's FhirErrorFilter answers that with an OperationOutcome too.
  */
 @Controller('fhir')
 export class ServiceRequestHttpController {

@@ -63,6 +63,7 @@ describe('FHIR ServiceRequest intake', () => {
 
   it.each([
     ['not JSON', '{"resourceType": "ServiceRequest",', 'application/fhir+json', 400, 'structure'],
+    ['not JSON, sent as application/json', '{"resourceType": "ServiceRequest", "note": [{"text": "Jane Doe', 'application/json', 400, 'structure'],
     ['another resource type', JSON.stringify({ resourceType: 'Patient' }), 'application/fhir+json', 400, 'invalid'],
     ['a code outside its required value set', JSON.stringify(serviceRequest('ACC-X', { status: 'not-a-status' })), 'application/fhir+json', 400, 'code-invalid'],
     ['a missing required element', JSON.stringify(serviceRequest('ACC-X', { subject: undefined })), 'application/fhir+json', 400, undefined],
@@ -79,6 +80,17 @@ describe('FHIR ServiceRequest intake', () => {
     if (code) expect(answer.json.issue?.[0]?.code).toBe(code);
     // The endpoint still serves the next good request.
     expect((await post(`${app.url}/fhir/ServiceRequest`, JSON.stringify(serviceRequest('ACC-NEXT')))).status).toBe(201);
+  });
+
+  it('a malformed application/json body: the OperationOutcome does not quote the body; an unknown FHIR route: 404 OperationOutcome', async () => {
+    const answer = await post(`${app.url}/fhir/ServiceRequest`, '{"resourceType": "ServiceRequest", "subject": {"display": "Jane Doe', 'application/json');
+    expect([answer.status, answer.json.resourceType, answer.json.issue?.[0]?.code]).toEqual([400, 'OperationOutcome', 'structure']);
+    expect(JSON.stringify(answer.json)).not.toContain('Jane');
+    const unknown = await post(`${app.url}/fhir/Patient`, JSON.stringify({ resourceType: 'Patient' }));
+    expect([unknown.status, unknown.headers['content-type']?.split(';')[0], unknown.json.resourceType]).toEqual([404, 'application/fhir+json', 'OperationOutcome']);
+    // Paths outside /fhir keep the platform's own answers.
+    const plain = await post(`${app.url}/no-such-route`, '{}', 'application/json');
+    expect([plain.status, plain.json.statusCode]).toEqual([404, 404]);
   });
 
   it('bad parameters: 400 OperationOutcome', async () => {
