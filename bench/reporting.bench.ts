@@ -12,7 +12,7 @@
  * delivered by the outbox with fhir-kit-client, one bundle at a time. Raw: the same bundles, built
  * beforehand, POSTed one at a time with fetch to a fresh server of the same kind.
  * HL7: ORU^R01 per second over MLLP with the ACK awaited, against the python3-hl7 listener (no fsync).
- * Ours: priority.decided through ReportingEngine (ORU built, outbox, @medplum/hl7 Hl7Client, ACK
+ * Ours: priority.decided through ReportingEngine (ORU built, outbox, MllpClient, ACK
  * interpreted); a middle row sends the prebuilt messages with our Hl7Sender alone. Raw: a net.Socket
  * writing the same framed bytes and waiting for each ACK frame (ping-pong).
  */
@@ -172,7 +172,7 @@ async function main(): Promise<void> {
   console.log(row('ours, build + validate + bundle only (no I/O)', build, raw, 'resources/s'));
   console.log(`HL7: ${MESSAGES} ORU^R01, one at a time, ACK awaited (python3-hl7 listener)`);
   console.log(row('raw socket ping-pong of the same messages (anchor)', hl7RawRate, hl7RawRate, 'msgs/s'));
-  console.log(row('Hl7Sender alone (@medplum/hl7 Hl7Client + ACK check)', hl7SenderRate, hl7RawRate, 'msgs/s'));
+  console.log(row('Hl7Sender alone (MllpClient + ACK check)', hl7SenderRate, hl7RawRate, 'msgs/s'));
   console.log(row('ours: engine + outbox (fsync) + Hl7Sender', hl7OursRate, hl7RawRate, 'msgs/s'));
 }
 

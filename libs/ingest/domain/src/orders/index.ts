@@ -1,4 +1,3 @@
-export * from './mllp-framer';
 export * from './hl7-message';
 export * from './hl7-order.mapper';
 export * from './order-context';

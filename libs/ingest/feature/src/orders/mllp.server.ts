@@ -1,6 +1,6 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { MllpDecoder, mllpFrame } from '@triage/ingest-domain';
+import { MllpDecoder, mllpFrame } from '@triage/mllp';
 import { HealthRegistry, ROOT_LOGGER } from '@triage/nest-platform';
 import type { Logger } from '@triage/observability';
 import { Hl7IntakeService } from './hl7-intake.service';

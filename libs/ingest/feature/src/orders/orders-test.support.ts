@@ -2,7 +2,7 @@
 import { connect } from 'node:net';
 import { request } from 'node:http';
 import { decodeEnvelope, EVENTS, type Envelope, type StudyUpdated } from '@triage/contracts';
-import { MllpDecoder, mllpFrame } from '@triage/ingest-domain';
+import { MllpDecoder, mllpFrame } from '@triage/mllp';
 import { generateChestXrayStudy } from '@triage/samples';
 import { startIngest, type IngestTestApp } from '../ingest-test.harness';
 import { MllpServer } from './mllp.server';

@@ -1,36 +1,40 @@
 import { Hl7Message } from '@medplum/core';
-import { Hl7Client } from '@medplum/hl7';
+import { MllpClient, MllpExchangeError } from '@triage/mllp';
 import { interpretAck } from '@triage/reporting-domain';
 import type { AttemptResult, OutboxJob } from './outbox';
 
+/** An ACK larger than this is not an ACK. */
+const MAX_ACK_BYTES = 1024 * 1024;
+
 /**
- * Sends HL7 v2 messages over MLLP with @medplum/hl7's Hl7Client and waits for the ACK (original mode):
- * AA delivered, AE dead-letter, AR, a timeout or a lost connection retried. One connection, reused;
- * Nagle is off on it so a small message and its ACK are not held back by delayed ACKs.
+ * Sends HL7 v2 messages over MLLP and waits for the ACK (original mode): AA delivered, AE dead-letter, AR,
+ * a timeout or a lost connection retried. One connection, reused (MllpClient, the same MLLP decoder as
+ * ingest's listener, so an ACK split across TCP segments is read whole); the ACK is parsed with
+ * @medplum/core's Hl7Message.
  */
 export class Hl7Sender {
-  private client?: Hl7Client;
+  private readonly client: MllpClient;
 
   constructor(
     readonly host: string,
     readonly port: number,
     private readonly ackTimeoutMs: number,
-  ) {}
+  ) {
+    this.client = new MllpClient({ host, port, connectTimeoutMs: 5_000, maxReplyBytes: MAX_ACK_BYTES });
+  }
 
   get target(): string {
     return `mllp://${this.host}:${this.port}`;
   }
 
   readonly send = async (job: OutboxJob): Promise<AttemptResult> => {
-    const message = Hl7Message.parse(job.body as string);
-    const controlId = message.getSegment('MSH')?.getField(10)?.toString() ?? '';
+    const body = job.body as string;
+    const controlId = Hl7Message.parse(body).getSegment('MSH')?.getField(10)?.toString() ?? '';
     let ack: Hl7Message;
     try {
-      const client = await this.connected();
-      ack = await client.sendAndWait(message, { timeoutMs: this.ackTimeoutMs });
+      ack = Hl7Message.parse((await this.client.exchange(Buffer.from(body, 'utf8'), this.ackTimeoutMs)).toString('utf8'));
     } catch (err) {
-      await this.reset();
-      const why = (err as { outcome?: { issue?: Array<{ code?: string }> } }).outcome?.issue?.[0]?.code ?? (err as NodeJS.ErrnoException).code ?? 'error';
+      const why = err instanceof MllpExchangeError ? err.code : 'error';
       return { outcome: 'retry', detail: why === 'timeout' ? `no ACK within ${this.ackTimeoutMs} ms` : `connection failed (${why})` };
     }
     const msa = ack.getSegment('MSA');
@@ -53,20 +57,7 @@ export class Hl7Sender {
     }
   };
 
-  private async connected(): Promise<Hl7Client> {
-    if (!this.client) this.client = new Hl7Client({ host: this.host, port: this.port, connectTimeout: 5_000, keepAlive: true });
-    const conn = await this.client.connect();
-    conn.socket.setNoDelay(true);
-    return this.client;
-  }
-
-  private async reset(): Promise<void> {
-    const c = this.client;
-    this.client = undefined;
-    await c?.close().catch(() => undefined);
-  }
-
   async close(): Promise<void> {
-    await this.reset();
+    await this.client.close();
   }
 }

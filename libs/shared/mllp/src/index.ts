@@ -1,0 +1,2 @@
+export * from './mllp-framer';
+export * from './mllp-client';
