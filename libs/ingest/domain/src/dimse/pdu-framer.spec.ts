@@ -31,6 +31,29 @@ describe('PduFramer', () => {
     expect(framer.push(Buffer.concat([data, data, pdu(0x05, Buffer.alloc(4))]))).toEqual([data, data, pdu(0x05, Buffer.alloc(4))]);
   });
 
+  it('gives back the same PDUs however the byte stream is cut into reads', () => {
+    const body = (n: number, seed: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff));
+    const rq = pdu(0x01, body(100, 1));
+    const pdus = [pdu(0x04, body(1000, 2)), pdu(0x04, body(7, 3)), pdu(0x04, body(1018, 4)), pdu(0x04, body(1, 5)), pdu(0x05, Buffer.alloc(4))];
+    const stream = Buffer.concat(pdus);
+    let seed = 12345;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (const maxRead of [1, 2, 5, 6, 7, 13, 500, 1006, 1500, 4000]) {
+      for (let round = 0; round < 20; round++) {
+        const framer = new PduFramer(limits);
+        expect(framer.push(rq)).toEqual([rq]);
+        framer.accepted();
+        const out: Buffer[] = [];
+        for (let o = 0; o < stream.length; ) {
+          const n = Math.max(1, Math.ceil(random() * maxRead));
+          out.push(...framer.push(stream.subarray(o, o + n)));
+          o += n;
+        }
+        expect(out.map((b) => b.toString('hex'))).toEqual(pdus.map((b) => b.toString('hex')));
+      }
+    }
+  });
+
   it('refuses a declared length above the limits before buffering it (BAD-INPUTS 3)', () => {
     const framer = new PduFramer(limits);
     expect(violation(() => framer.push(Buffer.from([0x01, 0, 0xff, 0xff, 0xff, 0xff]))).reason).toBe(AbortReason.InvalidPduParameter);

@@ -142,11 +142,16 @@ export class PduFramer {
     else if (type === PduType.Abort) this.state = 'closed';
   }
 
+  /** The first n buffered bytes (copies only when they span chunks, and then only those n bytes). */
   private peek(n: number): Buffer {
     if (this.chunks[0].length >= n) return this.chunks[0].subarray(0, n);
-    return Buffer.concat(this.chunks).subarray(0, n);
+    return Buffer.concat(this.chunks, n);
   }
 
+  /**
+   * Removes and returns the first n buffered bytes: a view when they lie in one chunk, else one copy of
+   * exactly those n bytes; what follows stays as views of the chunks it arrived in (never copied twice).
+   */
   private take(n: number): Buffer {
     let whole: Buffer;
     if (this.chunks[0].length >= n) {
@@ -154,9 +159,13 @@ export class PduFramer {
       this.chunks[0] = this.chunks[0].subarray(n);
       if (this.chunks[0].length === 0) this.chunks.shift();
     } else {
-      const all = Buffer.concat(this.chunks);
-      whole = all.subarray(0, n);
-      this.chunks = all.length > n ? [all.subarray(n)] : [];
+      whole = Buffer.concat(this.chunks, n);
+      let used = 0;
+      let i = 0;
+      while (i < this.chunks.length && used + this.chunks[i].length <= n) used += this.chunks[i++].length;
+      const rest = this.chunks.slice(i);
+      if (rest.length > 0) rest[0] = rest[0].subarray(n - used);
+      this.chunks = rest.length > 0 && rest[0].length === 0 ? rest.slice(1) : rest;
     }
     this.buffered -= n;
     return whole;
