@@ -44,14 +44,15 @@ describe('wasm encoder', () => {
   it('emits a module the engine validates, exporting its memory and kernels', () => {
     expect(WebAssembly.validate(encodeModule([], 1))).toBe(true);
     const exports = WebAssembly.Module.exports(pointKernelModule()).map((e) => `${e.kind}:${e.name}`);
-    expect(exports).toEqual(['memory:memory', 'function:window', 'function:histogram', 'function:exposureCounts']);
+    expect(exports).toEqual(['memory:memory', 'function:window', 'function:window01', 'function:histogram', 'function:exposureCounts']);
   });
 });
 
 describe('PointKernel.window', () => {
   const cases: Array<[string, number, number, number, number]> = [
     // name, lower, upper, a, b (a + b * unit: normalise [min, max], inverted for MONOCHROME1)
-    ['brain window to 0..1', 0, 100, 0, 1],
+    ['brain window to 0..1 (window01)', 0, 100, 0, 1],
+    ['shifted by a with b = 1 (window01)', 0, 100, 0.5, 1],
     ['inverted (MONOCHROME1)', 0, 100, 1, -1],
     ['normalised to -1..1', -160, 240, -1, 2],
     ['odd window', -1000.3, 2999.7, 0.25, 0.5],

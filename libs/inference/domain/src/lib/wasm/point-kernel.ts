@@ -24,34 +24,39 @@ export const HISTOGRAM_BINS = 4096;
 /** Parameters and locals of `window`, by index. */
 const W = { SRC: 0, DST: 1, N: 2, LOWER: 3, INV: 4, A: 5, B: 6, I: 7, END4: 8, END: 9, V_LOWER: 10, V_INV: 11, V_A: 12, V_B: 13, V_ZERO: 14, V_ONE: 15 };
 
-/** The point operation on the f64x2 on the stack, leaving its f32 demotion (low two lanes) on the stack. */
-const transform = (): number[][] => [
+/**
+ * The point operation on the f64x2 on the stack, leaving its f32 demotion (low two lanes) on the stack.
+ * `scaled` false drops the multiplication by b for b = 1 (normalise to 0..1, not inverted): multiplying
+ * by 1 is exact for every double, NaN included, so the result is the same; the addition of a (+0 then)
+ * stays, as it turns a -0 into +0 like the JavaScript loop's `a + b * u`.
+ */
+const transform = (scaled: boolean): number[][] => [
   ins.localGet(W.V_LOWER), ins.simd(SIMD.f64x2Sub),
   ins.localGet(W.V_INV), ins.simd(SIMD.f64x2Mul),
   ins.localGet(W.V_ZERO), ins.simd(SIMD.f64x2Pmax), // u < 0 ? 0 : u
   ins.localGet(W.V_ONE), ins.simd(SIMD.f64x2Pmin), // u > 1 ? 1 : u
-  ins.localGet(W.V_B), ins.simd(SIMD.f64x2Mul),
+  ...(scaled ? [ins.localGet(W.V_B), ins.simd(SIMD.f64x2Mul)] : []),
   ins.localGet(W.V_A), ins.simd(SIMD.f64x2Add),
   ins.simd(SIMD.f32x4DemoteF64x2Zero),
 ];
 
 /** dst[i..] = f(src[i..]) for two floats (8 bytes) at byte offset `offset` past i. */
-const pair = (offset: number): number[][] => [
+const pair = (offset: number, scaled: boolean): number[][] => [
   ins.localGet(W.DST), ins.localGet(W.I), ins.op(OP.i32Add),
   ins.localGet(W.SRC), ins.localGet(W.I), ins.op(OP.i32Add),
   ins.simdMem(SIMD.v128Load64Zero, 2, offset),
   ins.simd(SIMD.f64x2PromoteLowF32x4),
-  ...transform(),
+  ...transform(scaled),
   ins.simdLane(SIMD.v128Store64Lane, 2, 0, offset),
 ];
 
 /** dst[i] = f(src[i]) for one float. */
-const single = (): number[][] => [
+const single = (scaled: boolean): number[][] => [
   ins.localGet(W.DST), ins.localGet(W.I), ins.op(OP.i32Add),
   ins.localGet(W.SRC), ins.localGet(W.I), ins.op(OP.i32Add),
   ins.simdMem(SIMD.v128Load32Zero, 2),
   ins.simd(SIMD.f64x2PromoteLowF32x4),
-  ...transform(),
+  ...transform(scaled),
   ins.simdLane(SIMD.v128Store32Lane, 2, 0),
 ];
 
@@ -72,8 +77,9 @@ const byteEnd = (n: number, multiple: number, to: number): number[][] => [
   ins.localGet(n), ins.i32Const(-multiple), ins.op(OP.i32And), ins.i32Const(2), ins.op(OP.i32Shl), ins.localSet(to),
 ];
 
-const WINDOW: WasmFunction = {
-  name: 'window',
+/** window(src, dst, n, lower, inv, a, b); window01 is the same for b = 1 (see transform). */
+const windowFunction = (name: string, scaled: boolean): WasmFunction => ({
+  name,
   params: [i32, i32, i32, f64, f64, f64, f64],
   results: [],
   locals: [i32, i32, i32, v128, v128, v128, v128, v128, v128],
@@ -86,10 +92,12 @@ const WINDOW: WasmFunction = {
     ...splat(ins.localGet(W.B), W.V_B),
     ...splat(ins.f64Const(0), W.V_ZERO),
     ...splat(ins.f64Const(1), W.V_ONE),
-    ...countedLoop(W.END4, 16, [...pair(0), ...pair(8)]),
-    ...countedLoop(W.END, 4, single()),
+    ...countedLoop(W.END4, 16, [...pair(0, scaled), ...pair(8, scaled)]),
+    ...countedLoop(W.END, 4, single(scaled)),
   ],
-};
+});
+const WINDOW = windowFunction('window', true);
+const WINDOW01 = windowFunction('window01', false);
 
 /**
  * histogram(src, n, lo, scale, counts): counts[clamp(floor((x - lo) * scale))] += 1 for each x, NaN
@@ -170,12 +178,13 @@ let compiled: WebAssembly.Module | undefined;
 
 /** The compiled module (compiled once per process; instances are cheap). */
 export function pointKernelModule(): WebAssembly.Module {
-  return (compiled ??= new WebAssembly.Module(encodeModule([WINDOW, HISTOGRAM, EXPOSURE_COUNTS], 1)));
+  return (compiled ??= new WebAssembly.Module(encodeModule([WINDOW, WINDOW01, HISTOGRAM, EXPOSURE_COUNTS], 1)));
 }
 
 interface PointExports {
   memory: WebAssembly.Memory;
   window(src: number, dst: number, n: number, lower: number, inv: number, a: number, b: number): void;
+  window01(src: number, dst: number, n: number, lower: number, inv: number, a: number, b: number): void;
   histogram(src: number, n: number, lo: number, scale: number, counts: number): void;
   exposureCounts(src: number, n: number, median: number, band: number, loEdge: number, hiEdge: number): [number, number];
 }
@@ -200,7 +209,7 @@ export class PointKernel {
   window(src: Float32Array, lower: number, inv: number, a: number, b: number): Float32Array {
     const n = this.load(src);
     const dst = SRC + this.capacity * 4;
-    this.exports.window(SRC, dst, n, lower, inv, a, b);
+    (b === 1 ? this.exports.window01 : this.exports.window)(SRC, dst, n, lower, inv, a, b);
     return new Float32Array(this.exports.memory.buffer, dst, n);
   }
 
