@@ -14,7 +14,7 @@
  * 2. Preprocessing of ../shared/data/dicom/cxr_nih_1024.dcm (1024x1024, 8-bit) for the chest models
  *    (VOI fallback, resize to 224x224): decode, preprocess, and both; target under 15 ms.
  * 3. Preprocessing of the `slices`-slice CT series: decode every instance, order, preprocess each.
- * Target for (1): stage at most 1.15x bare session.run.
+ * Target for (1): stage at most 1.15x bare session.run (the first ratio row); the second row is for diagnosis.
  */
 import 'reflect-metadata';
 import { decodeDicomImage, loadPixelCodecs, orderSlices, preprocessFrame, type DicomImage } from '@triage/inference-domain';
@@ -152,11 +152,11 @@ async function main(): Promise<void> {
   row(`bare InferenceSession.run x${SLICES}`, anchor);
   row(`bare run + preprocessFrame x${SLICES}`, anchorPre);
   const ratio = (a: number[], b: number[]) => `median ${(median(a) / median(b)).toFixed(3)}x, min ${(min(a) / min(b)).toFixed(3)}x`;
-  out.write(`  ratio stage / bare run                      ${ratio(ours, anchor)}\n`);
-  out.write(`  ratio stage / (bare run + preprocessing)    ${ratio(ours, anchorPre)}  (target <= 1.15x)\n`);
+  out.write(`  ratio stage / bare run                      ${ratio(ours, anchor)}  (target <= 1.15x)\n`);
+  out.write(`  ratio stage / (bare run + preprocessing)    ${ratio(ours, anchorPre)}\n`);
   out.write(`  CPU time (process, all threads): stage ${fmt(median(oursCpu))}, bare ${fmt(median(anchorCpu))}, bare + preprocessing ${fmt(median(anchorPreCpu))} (medians)\n`);
-  out.write(`  CPU ratio stage / bare run                  ${ratio(oursCpu, anchorCpu)}\n`);
-  out.write(`  CPU ratio stage / (bare run + preprocessing) ${ratio(oursCpu, anchorPreCpu)}  (target <= 1.15x)\n`);
+  out.write(`  CPU ratio stage / bare run                  ${ratio(oursCpu, anchorCpu)}  (target <= 1.15x)\n`);
+  out.write(`  CPU ratio stage / (bare run + preprocessing) ${ratio(oursCpu, anchorPreCpu)}\n`);
   if (cxrRows.both.length) {
     out.write(`chest X-ray 1024x1024 (cxr_nih_1024.dcm) -> 224x224, ${ROUNDS} rounds\n`);
     out.write(`  decode ${fmt(median(cxrRows.decode))}  preprocess ${fmt(median(cxrRows.preprocess))}  decode+preprocess ${fmt(median(cxrRows.both))} (medians)\n`);

@@ -11,3 +11,4 @@ export * from './lib/phantoms';
 export * from './lib/image-quality';
 export * from './lib/model-outputs';
 export * from './lib/body-part';
+export { PointKernel } from './lib/wasm/point-kernel';

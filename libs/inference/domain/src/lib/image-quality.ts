@@ -2,6 +2,10 @@ import type { Finding, StudyReceived } from '@triage/contracts';
 import { extent } from './dataset-values';
 import type { DicomImage } from './dicom-image';
 import type { ModelManifest } from './model-manifest';
+import { HISTOGRAM_BINS, PointKernel } from './wasm/point-kernel';
+
+/** The kernel of the exposure scans: used synchronously, nothing of it kept between calls. */
+let kernel: PointKernel | undefined;
 
 /**
  * Image quality checks, reported as findings of kind `quality` beside a model's findings: only the
@@ -48,23 +52,48 @@ export interface FrameExposure {
 /**
  * The median of a frame to within (hi - lo) / 4096, from a histogram: one pass, no copy. Finer than the
  * blank band (1 % of the range) by a factor of 40, which is all the exposure checks need of it.
+ * Scanned by the WebAssembly kernel; histogramJs is its reference.
  */
 export function approximateMedian(values: Float32Array, lo: number, hi: number): number {
   if (!(hi > lo)) return lo;
-  const bins = 4096;
+  const k = (kernel ??= new PointKernel());
+  k.load(values);
+  return medianOfHistogram(k.histogram(lo, HISTOGRAM_BINS / (hi - lo)), values.length, lo, hi);
+}
+
+/** The JavaScript reference of PointKernel.histogram (NaN values fall in no bin). */
+export function histogramJs(values: Float32Array, lo: number, scale: number): Uint32Array {
+  const bins = HISTOGRAM_BINS;
   const counts = new Uint32Array(bins);
-  const scale = bins / (hi - lo);
   for (let i = 0; i < values.length; i++) {
     const b = Math.floor((values[i] - lo) * scale);
     counts[b < 0 ? 0 : b >= bins ? bins - 1 : b]++;
   }
-  const half = values.length / 2;
+  return counts;
+}
+
+/** The centre of the first bin where the running count reaches half of `n`. */
+function medianOfHistogram(counts: Uint32Array, n: number, lo: number, hi: number): number {
+  const scale = counts.length / (hi - lo);
+  const half = n / 2;
   let seen = 0;
-  for (let b = 0; b < bins; b++) {
+  for (let b = 0; b < counts.length; b++) {
     seen += counts[b];
     if (seen >= half) return lo + (b + 0.5) / scale;
   }
   return hi;
+}
+
+/** The JavaScript reference of PointKernel.exposureCounts. */
+export function exposureCountsJs(frame: Float32Array, median: number, band: number, loEdge: number, hiEdge: number): { near: number; ends: number } {
+  let near = 0;
+  let ends = 0;
+  for (let i = 0; i < frame.length; i++) {
+    const v = frame[i];
+    if (Math.abs(v - median) <= band) near++;
+    if (v <= loEdge || v >= hiEdge) ends++;
+  }
+  return { near, ends };
 }
 
 /** Measures one frame against a value range (the stored range; the frame's own range when unknown). */
@@ -72,16 +101,13 @@ export function measureExposure(frame: Float32Array, range: readonly [number, nu
   if (frame.length === 0) return { nearMedian: 1, atEnds: 0 };
   const [lo, hi] = range ?? extent(frame);
   const width = Math.max(hi - lo, Number.EPSILON);
-  const median = approximateMedian(frame, lo, hi);
+  const k = (kernel ??= new PointKernel());
+  // One copy into the kernel's memory serves both scans.
+  k.load(frame);
+  const median = hi > lo ? medianOfHistogram(k.histogram(lo, HISTOGRAM_BINS / (hi - lo)), frame.length, lo, hi) : lo;
   const band = t.blankBand * width;
   const edge = t.saturatedBand * width;
-  let near = 0;
-  let ends = 0;
-  for (let i = 0; i < frame.length; i++) {
-    const v = frame[i];
-    if (Math.abs(v - median) <= band) near++;
-    if (v <= lo + edge || v >= hi - edge) ends++;
-  }
+  const { near, ends } = k.exposureCounts(median, band, lo + edge, hi - edge);
   return { nearMedian: near / frame.length, atEnds: ends / frame.length };
 }
 

@@ -2,6 +2,10 @@ import { extent } from './dataset-values';
 import type { DicomImage } from './dicom-image';
 import { inputGeometry, type ModelManifest, type Preprocessing } from './model-manifest';
 import { applyVoiLut, applyVoiWindow, voiLutFunction, voiWindowFunction } from './voi-lut';
+import { PointKernel } from './wasm/point-kernel';
+
+/** The kernel of calls that want an array of their own: used synchronously, its output copied out. */
+let sharedKernel: PointKernel | undefined;
 
 /** Maps modality values linearly so [lower, upper] becomes [0, 1], clamping outside. */
 export function windowToUnit(values: Float32Array, lower: number, upper: number): Float32Array {
@@ -158,8 +162,13 @@ export function volumeInput(planes: readonly Float32Array[], depth: number): Flo
  * One frame into a model input plane: window (HU or VOI), MONOCHROME1 inversion, resize, normalise, crop.
  * The point operations (window, inversion, normalisation) run on the samples the resize reads, so a
  * 1024x1024 radiograph costs a pass for its range (min-max fallback only) and 4 lookups per output pixel.
+ *
+ * The common CT case (a linear window, no resize) runs as one WebAssembly SIMD pass (PointKernel),
+ * bit-identical to the JavaScript loop (windowPlaneJs). With `scratch`, that case returns a view onto
+ * the kernel's memory, valid until the next call with the same kernel (the caller must be done with it
+ * by then: the inference stage hands it to one session.run and awaits it); without, a plane of its own.
  */
-export function preprocessFrame(image: DicomImage, frameIndex: number, spec: Preprocessing): Float32Array {
+export function preprocessFrame(image: DicomImage, frameIndex: number, spec: Preprocessing, scratch?: PointKernel): Float32Array {
   const frame = image.frames[frameIndex];
   const invert = spec.invertMonochrome1 && image.photometric === 'MONOCHROME1';
   const { min, max } = spec.normalise;
@@ -171,20 +180,30 @@ export function preprocessFrame(image: DicomImage, frameIndex: number, spec: Pre
   let resized: Float32Array;
   const linear = linearRange(image, frame, spec.intensity);
   if (linear && image.rows === resize.height && image.columns === resize.width) {
-    // The common CT case (fixed HU window, no resize): one tight loop, no function call per pixel.
+    // The common CT case (fixed HU window, no resize): one SIMD pass.
     const [lower, upper] = linear;
     const inv = 1 / (upper - lower);
-    resized = new Float32Array(frame.length);
-    for (let i = 0; i < frame.length; i++) {
-      const u = (frame[i] - lower) * inv;
-      resized[i] = a + b * (u < 0 ? 0 : u > 1 ? 1 : u);
-    }
+    if (scratch && !crop) return scratch.window(frame, lower, inv, a, b);
+    resized = (sharedKernel ??= new PointKernel()).window(frame, lower, inv, a, b).slice();
   } else {
     const unit = linear ? linearWindow(linear[0], linear[1]) : intensityFunction(image, frame, spec.intensity);
     const map = a === 0 && b === 1 ? unit : (x: number) => a + b * unit(x);
     resized = resizeBilinear(frame, image.rows, image.columns, resize.height, resize.width, map);
   }
   return crop ? centreCrop(resized, resize.height, resize.width, crop.height, crop.width) : resized;
+}
+
+/**
+ * The JavaScript reference of PointKernel.window: a + b * clamp01((x - lower) * inv), in doubles,
+ * rounded once to float32. Kept as the definition the kernel is tested against.
+ */
+export function windowPlaneJs(frame: Float32Array, lower: number, inv: number, a: number, b: number): Float32Array {
+  const out = new Float32Array(frame.length);
+  for (let i = 0; i < frame.length; i++) {
+    const u = (frame[i] - lower) * inv;
+    out[i] = a + b * (u < 0 ? 0 : u > 1 ? 1 : u);
+  }
+  return out;
 }
 
 /** The [lower, upper] of the intensity step when it is a plain linear window (fixed HU, or the min-max fallback). */

@@ -16,6 +16,7 @@ import {
   inputGeometry,
   volumeInput,
   preprocessFrame,
+  PointKernel,
   qualityFinding,
   selectSeries,
   wrongBodyPartFindings,
@@ -54,6 +55,8 @@ function describe(err: unknown): string {
 @Injectable()
 export class InferenceService {
   private readonly logger: Logger;
+  /** Preprocessing kernels not in use: one per run in progress, so a plane is never overwritten before its session.run. */
+  private readonly idleKernels: PointKernel[] = [];
 
   constructor(
     private readonly registry: ModelRegistry,
@@ -171,19 +174,25 @@ export class InferenceService {
     const probabilities: number[][] = [];
     const measurements: number[][] = [];
     let heatmap: { score: number; slice: Slice; plane: HeatmapPlane } | undefined;
-    for (const slice of slices) {
-      if (performance.now() > deadline) {
-        throw new InferenceException('RUN_TIMEOUT', `model ${manifest.id}@${manifest.version} ran past ${this.options.runTimeoutMs} ms after ${probabilities.length} of ${slices.length} slices`);
+    // The plane of a slice lives in this run's kernel until the next slice: its run is awaited first.
+    const kernel = this.idleKernels.pop() ?? new PointKernel();
+    try {
+      for (const slice of slices) {
+        if (performance.now() > deadline) {
+          throw new InferenceException('RUN_TIMEOUT', `model ${manifest.id}@${manifest.version} ran past ${this.options.runTimeoutMs} ms after ${probabilities.length} of ${slices.length} slices`);
+        }
+        const plane = preprocessFrame(slice.image, slice.frame, manifest.preprocessing, kernel);
+        const outputs = await this.registry.runOutputs(model, modelInput(plane, manifest));
+        const p = activate(outputs[manifest.output.tensor].data, manifest.output.activation);
+        probabilities.push(p);
+        measurements.push(manifest.output.measurements.map((m) => outputs[m.tensor].data[m.index] ?? Number.NaN));
+        if (hm && hmIndex !== undefined && (!heatmap || p[hmIndex] > heatmap.score)) {
+          const t = outputs[hm.tensor];
+          heatmap = { score: p[hmIndex], slice, plane: heatmapPlane(t.data, t.dims) };
+        }
       }
-      const plane = preprocessFrame(slice.image, slice.frame, manifest.preprocessing);
-      const outputs = await this.registry.runOutputs(model, modelInput(plane, manifest));
-      const p = activate(outputs[manifest.output.tensor].data, manifest.output.activation);
-      probabilities.push(p);
-      measurements.push(manifest.output.measurements.map((m) => outputs[m.tensor].data[m.index] ?? Number.NaN));
-      if (hm && hmIndex !== undefined && (!heatmap || p[hmIndex] > heatmap.score)) {
-        const t = outputs[hm.tensor];
-        heatmap = { score: p[hmIndex], slice, plane: heatmapPlane(t.data, t.dims) };
-      }
+    } finally {
+      this.idleKernels.push(kernel);
     }
     return { probabilities, measurements, heatmap };
   }

@@ -56,6 +56,7 @@ export class ModelRegistry implements OnModuleInit, OnModuleDestroy {
   private entries = new Map<string, Entry>();
   private models: RegisteredModel[] = [];
   private readonly gate: Semaphore;
+  private readonly outputNamesOf = new WeakMap<ModelManifest, string[]>();
   private watcher?: DirectoryWatcher;
   private reloading: Promise<void> = Promise.resolve();
   /** Runs in progress per session, so a replaced session is released only once idle. */
@@ -262,7 +263,7 @@ export class ModelRegistry implements OnModuleInit, OnModuleDestroy {
       throw new InferenceException('MODEL_UNAVAILABLE', `model ${manifest.id}@${manifest.version} is not loaded: ${model.reason ?? model.status}`);
     }
     const shape = manifest.input.shape;
-    const names = outputTensors(manifest);
+    const names = this.outputNames(manifest);
     this.inFlight.set(session, (this.inFlight.get(session) ?? 0) + 1);
     let result: InferenceSession.OnnxValueMapType;
     try {
@@ -283,6 +284,13 @@ export class ModelRegistry implements OnModuleInit, OnModuleDestroy {
       out[name] = { data: t.data, dims: t.dims };
     }
     return out;
+  }
+
+  /** outputTensors of a manifest, once per manifest object (it is immutable once loaded). */
+  private outputNames(manifest: ModelManifest): string[] {
+    let names = this.outputNamesOf.get(manifest);
+    if (!names) this.outputNamesOf.set(manifest, (names = outputTensors(manifest)));
+    return names;
   }
 
   private settle(session: InferenceSession): void {
