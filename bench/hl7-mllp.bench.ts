@@ -24,7 +24,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Hl7Connection, type Hl7MessageEvent } from '@medplum/hl7';
 import { loadConfig } from '@triage/config';
-import { MllpDecoder, mllpFrame } from '@triage/ingest-domain';
+import { MllpDecoder, mllpFrame } from '@triage/mllp';
 import { IngestFeatureModule, MllpServer } from '@triage/ingest-feature';
 import { InProcessEventBus } from '@triage/messaging';
 import { MeshPlatformModule, RuntimeInfo } from '@triage/nest-platform';

@@ -15,12 +15,19 @@ const ITEM_END = 0xfffee00d;
 const SEQ_END = 0xfffee0dd;
 const MAX_DEPTH = 16;
 
+/** Where a top-level element's value is: [offset, length] in the file. */
+export type ValueSpan = readonly [offset: number, length: number];
+
 export interface Part10Structure {
   transferSyntaxUid: string;
   /** Offset of the first data set element (after the file meta group). */
   datasetOffset: number;
   /** Offset of the top-level Pixel Data element (7FE0,0010), when there is one. */
   pixelDataOffset?: number;
+  /** Value spans of the top-level data set elements asked for (`capture`), first occurrence of each. */
+  values: ReadonlyMap<number, ValueSpan>;
+  /** Value spans of the file meta elements (group 0002). */
+  metaValues: ReadonlyMap<number, ValueSpan>;
 }
 
 interface Syntax {
@@ -29,14 +36,18 @@ interface Syntax {
 }
 
 const PIXEL_DATA = 0x7fe00010;
+const NONE: ReadonlySet<number> = new Set();
 
 class Walker {
   /** Offset of the first top-level (7FE0,0010) seen. */
   pixelDataAt: number | undefined;
+  /** Value spans of the captured top-level tags. */
+  readonly values = new Map<number, ValueSpan>();
 
   constructor(
     private readonly buf: Buffer,
     private readonly syntax: Syntax,
+    private readonly capture: ReadonlySet<number> = NONE,
   ) {}
 
   private need(offset: number, bytes: number): void {
@@ -97,6 +108,7 @@ class Walker {
         o = inner.items(o, end, depth + 1);
       } else {
         this.need(o, length);
+        if (depth === 0 && this.capture.has(tag) && !this.values.has(tag)) this.values.set(tag, [o, length]);
         o += length;
       }
     }
@@ -134,7 +146,7 @@ function readMetaString(buf: Buffer, offset: number, length: number): string {
  * group with its group length and a transfer syntax, and element lengths that fit inside the file (so a
  * truncated file or a declared length of 0xFFFFFFFE is reported, not read past or looped over).
  */
-export function checkPart10Structure(buf: Buffer): Part10Structure {
+export function checkPart10Structure(buf: Buffer, capture: ReadonlySet<number> = NONE): Part10Structure {
   if (buf.length < 132 || buf.toString('latin1', 128, 132) !== 'DICM') {
     throw new DicomParseError(Code.NotDicom, 'no DICM marker after the 128-byte preamble');
   }
@@ -149,6 +161,7 @@ export function checkPart10Structure(buf: Buffer): Part10Structure {
   const meta = new Walker(buf, { explicit: true, little: true });
   meta.dataset(144, metaEnd, 0, false);
   let transferSyntaxUid: string | undefined;
+  const metaValues = new Map<number, ValueSpan>();
   for (let o = 144; o + 8 <= metaEnd; ) {
     const group = buf.readUInt16LE(o);
     const element = buf.readUInt16LE(o + 2);
@@ -158,6 +171,7 @@ export function checkPart10Structure(buf: Buffer): Part10Structure {
     const length = long ? buf.readUInt32LE(o + 8) : buf.readUInt16LE(o + 6);
     const valueAt = o + (long ? 12 : 8);
     if (element === 0x0010) transferSyntaxUid = readMetaString(buf, valueAt, length);
+    if (!metaValues.has((0x00020000 | element) >>> 0)) metaValues.set((0x00020000 | element) >>> 0, [valueAt, length]);
     o = valueAt + length;
   }
   if (!transferSyntaxUid) throw new DicomParseError(Code.NoTransferSyntax, 'transfer syntax UID (0002,0010) missing');
@@ -171,7 +185,7 @@ export function checkPart10Structure(buf: Buffer): Part10Structure {
       : transferSyntaxUid === TS.explicitBig
         ? { explicit: true, little: false }
         : { explicit: true, little: true };
-  const walker = new Walker(buf, syntax);
+  const walker = new Walker(buf, syntax, capture);
   walker.dataset(metaEnd, buf.length, 0, false);
-  return { transferSyntaxUid, datasetOffset: metaEnd, pixelDataOffset: walker.pixelDataAt };
+  return { transferSyntaxUid, datasetOffset: metaEnd, pixelDataOffset: walker.pixelDataAt, values: walker.values, metaValues };
 }

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateHeadCtStudy, writePart10 } from '@triage/samples';
+import { generateChestXrayStudy, generateHeadCtStudy, writePart10 } from '@triage/samples';
+import { describeWithSharedData, sharedDataDir } from '@triage/testing';
 import { DicomParseError, DicomParseErrorCode as Code } from './dicom-parse.exception';
 import { dcmjs } from './dcmjs.facade';
 import { parsePart10, readDataset } from './part10.parser';
 
-const DATA = join(__dirname, '../../../../../shared/data/dicom');
+const DATA = join(sharedDataDir(), 'dicom');
+const REAL_FILES = ['CT_small.dcm', 'MR_small.dcm', 'MR_small_implicit.dcm', 'MR_small_bigendian.dcm', 'MR_small_RLE.dcm', 'JPEG-lossy.dcm', 'cxr_nih_1024.dcm'];
 
 function expectCode(fn: () => unknown, code: Code): void {
   let caught: unknown;
@@ -188,3 +190,49 @@ describe('parsePart10', () => {
     expect.assertions(1);
   });
 });
+
+// parsePart10 reads its values from the structure walk's spans when the character set allows; the answer
+// must be the one dcmjs gives (useDcmjs), whatever the syntax, padding, multiplicity or character set.
+describe('parsePart10 without dcmjs: the same answer as with it', () => {
+  const same = (buf: Buffer) => expect(parsePart10(buf)).toEqual(parsePart10(buf, { useDcmjs: true }));
+
+  it('on the phantoms (explicit and implicit VR)', () => {
+    for (const f of [...generateHeadCtStudy({ haemorrhage: true, slices: 3, seed: 4 }).files, ...generateChestXrayStudy({ seed: 4 }).files]) same(f);
+    same(minimal({}));
+    same(writePart10({ ...JSON.parse(JSON.stringify({})), SOPClassUID: '1.2.840.10008.5.1.4.1.1.7', SOPInstanceUID: '2.25.31', StudyInstanceUID: '2.25.32', SeriesInstanceUID: '2.25.33', Modality: 'OT' }, '1.2.840.10008.1.2'));
+  });
+
+  it.each([
+    ['no character set', {}],
+    ['ISO_IR 100', { SpecificCharacterSet: 'ISO_IR 100', PatientName: 'M\u00fcller^J\u00fcrgen', StudyDescription: 'Sch\u00e4del nativ' }],
+    ['ISO_IR 192 with an ideographic name', { SpecificCharacterSet: 'ISO_IR 192', PatientName: 'Yamada^Tarou=\u5c71\u7530^\u592a\u90ce', StudyDescription: '\u982d\u90e8 CT' }],
+    ['ISO 2022 IR 87 (dcmjs reads it)', { SpecificCharacterSet: ['', 'ISO 2022 IR 87'], PatientName: 'Yamada^Tarou' }],
+    ['several values and odd lengths', { StudyDescription: ['FIRST', 'SECOND'], PatientID: 'ODD', AccessionNumber: 'A1', BodyPartExamined: 'HEAD', InstanceNumber: '7', SeriesNumber: 12 }],
+    ['empty and blank values', { StudyDescription: '', PatientID: ' ', AccessionNumber: '', InstanceNumber: '' }],
+    ['dates, times and sex', { StudyDate: '20261201', StudyTime: '221500.123', PatientBirthDate: '19700101', PatientSex: 'f', IssuerOfPatientID: 'HOSP' }],
+  ])('%s', (_name, extra) => {
+    for (const ts of ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2', '1.2.840.10008.1.2.2']) {
+      const file = writePart10(
+        { SOPClassUID: '1.2.840.10008.5.1.4.1.1.7', SOPInstanceUID: '2.25.41', StudyInstanceUID: '2.25.42', SeriesInstanceUID: '2.25.43', Modality: 'OT', PatientName: 'TEST^PATIENT', ...extra },
+        ts,
+      );
+      same(file);
+    }
+  });
+
+  it('falls back to dcmjs for the SOP UIDs of the file meta group when the data set lacks them', () => {
+    // (0008,0018) renamed to a private (0009,0018): only the meta group's (0002,0003) names the instance.
+    const file = Buffer.from(minimal());
+    file.writeUInt16LE(0x0009, findTag(file, 0x0008, 0x0018));
+    expect(parsePart10(file).sopInstanceUid).toBe('2.25.11');
+    same(file);
+  });
+});
+
+describeWithSharedData('parsePart10 without dcmjs on the shared real files', () => {
+  it.each(REAL_FILES)('%s', (file) => {
+    const buf = readFileSync(join(DATA, file));
+    expect(parsePart10(buf)).toEqual(parsePart10(buf, { useDcmjs: true }));
+  });
+});
+

@@ -1,8 +1,9 @@
+import { TextDecoder } from 'node:util';
 import type { Patient } from '@triage/contracts';
 import { dcmjs, type DcmjsDict } from './dcmjs.facade';
 import { dicomDateToIso } from './dicom-date';
 import { DicomParseError, DicomParseErrorCode } from './dicom-parse.exception';
-import { checkPart10Structure } from './dicom-structure';
+import { checkPart10Structure, type Part10Structure } from './dicom-structure';
 import { requireDicomUid } from './dicom-uid';
 
 /** What the mesh needs to know about one received instance. Patient fields are PHI. */
@@ -38,8 +39,8 @@ function arrayBufferPrefix(buf: Buffer, end: number): ArrayBuffer {
  * element's header and length (and everything after it) against the file, so a truncated or lying pixel
  * data length is still refused, without copying or decoding the pixel data.
  */
-export function readDataset(buf: Buffer): { meta: DcmjsDict; dict: DcmjsDict; transferSyntaxUid: string } {
-  const { transferSyntaxUid, pixelDataOffset } = checkPart10Structure(buf);
+export function readDataset(buf: Buffer, checked?: Part10Structure): { meta: DcmjsDict; dict: DcmjsDict; transferSyntaxUid: string } {
+  const { transferSyntaxUid, pixelDataOffset } = checked ?? checkPart10Structure(buf);
   try {
     // ignoreErrors: framing is already verified; what remains (e.g. an ISO 2022 character set dcmjs
     // cannot decode) should not cost the sender the whole instance.
@@ -51,66 +52,144 @@ export function readDataset(buf: Buffer): { meta: DcmjsDict; dict: DcmjsDict; tr
   }
 }
 
-function firstValue(dict: DcmjsDict, tag: string): unknown {
-  const v = dict[tag]?.Value;
-  return Array.isArray(v) && v.length > 0 ? v[0] : undefined;
+/** The first value of an element, as dcmjs presents it (a string or number; PN as { Alphabetic }). */
+type FirstValue = (tag: string) => unknown;
+
+function dcmjsFirst(dict: DcmjsDict): FirstValue {
+  return (tag) => {
+    const v = dict[tag]?.Value;
+    return Array.isArray(v) && v.length > 0 ? v[0] : undefined;
+  };
 }
 
-function text(dict: DcmjsDict, tag: string, max: number): string | undefined {
-  const v = firstValue(dict, tag);
+/** The data set elements parsePart10 reads (all top level). */
+const WANTED = {
+  specificCharacterSet: '00080005',
+  sopInstanceUid: '00080018',
+  sopClassUid: '00080016',
+  studyInstanceUid: '0020000D',
+  seriesInstanceUid: '0020000E',
+  patientId: '00100020',
+  issuer: '00100021',
+  patientName: '00100010',
+  birthDate: '00100030',
+  sex: '00100040',
+  modality: '00080060',
+  bodyPart: '00180015',
+  instanceNumber: '00200013',
+  seriesNumber: '00200011',
+  seriesDescription: '0008103E',
+  studyDate: '00080020',
+  studyTime: '00080030',
+  studyDescription: '00081030',
+  accessionNumber: '00080050',
+} as const;
+const WANTED_TAGS: ReadonlySet<number> = new Set(Object.values(WANTED).map((t) => parseInt(t, 16)));
+const UID_TAGS = new Set<string>([WANTED.sopInstanceUid, WANTED.sopClassUid, WANTED.studyInstanceUid, WANTED.seriesInstanceUid, '00020003', '00020002']);
+
+/**
+ * Character sets the fast path decodes exactly as dcmjs does (dcmjs maps them to these WHATWG decoders and
+ * uses only the first value); any other Specific Character Set is read by dcmjs itself.
+ */
+const FAST_DECODERS: Record<string, TextDecoder> = {
+  '': new TextDecoder('latin1'),
+  'iso-ir-6': new TextDecoder('latin1'),
+  'iso-ir-100': new TextDecoder('latin1'),
+  'iso-2022-ir-6': new TextDecoder('latin1'),
+  'iso-2022-ir-100': new TextDecoder('latin1'),
+  'iso-ir-192': new TextDecoder('utf-8'),
+};
+
+/**
+ * The values parsePart10 needs, read from the spans the structure walk recorded: the same first values
+ * dcmjs gives for these VRs (UI, CS, SH, LO, PN, DA, TM, IS), without dcmjs decoding the whole header.
+ * Undefined when the character set is one only dcmjs decodes.
+ */
+function spanFirst(buf: Buffer, structure: Part10Structure): FirstValue | undefined {
+  const at = (tag: string) => (tag.startsWith('0002') ? structure.metaValues : structure.values).get(parseInt(tag, 16));
+  const raw = (tag: string, decoder: TextDecoder) => {
+    const span = at(tag);
+    return span && decoder.decode(buf.subarray(span[0], span[0] + span[1]));
+  };
+  const charset = raw(WANTED.specificCharacterSet, FAST_DECODERS[''])?.replace(/[\0 ]+$/, '');
+  if (charset?.includes('\\')) return undefined;
+  const decoder = FAST_DECODERS[(charset ?? '').trim().replace(/[_ ]/g, '-').toLowerCase()];
+  if (!decoder) return undefined;
+  return (tag) => {
+    const text = raw(tag, UID_TAGS.has(tag) ? FAST_DECODERS[''] : decoder);
+    if (text === undefined) return undefined;
+    const first = text.split('\\')[0].replace(UID_TAGS.has(tag) ? /[\0 ]+$/ : /[ \0]+$/, '');
+    if (tag === WANTED.patientName) return { Alphabetic: first.split('=')[0] };
+    if (tag === WANTED.instanceNumber || tag === WANTED.seriesNumber) return Number(first);
+    return text.length === 0 ? undefined : first;
+  };
+}
+
+function text(first: FirstValue, tag: string, max: number): string | undefined {
+  const v = first(tag);
   if (typeof v !== 'string' && typeof v !== 'number') return undefined;
   const s = String(v).replace(/\0/g, '').trim();
   return s ? s.slice(0, max) : undefined;
 }
 
-function integer(dict: DcmjsDict, tag: string): number | undefined {
-  const v = Number(firstValue(dict, tag));
+function integer(first: FirstValue, tag: string): number | undefined {
+  const v = Number(first(tag));
   return Number.isSafeInteger(v) ? v : undefined;
 }
 
-function personName(dict: DcmjsDict, tag: string): string | undefined {
-  const v = firstValue(dict, tag);
+function personName(first: FirstValue, tag: string): string | undefined {
+  const v = first(tag);
   const raw = typeof v === 'string' ? v : v && typeof v === 'object' ? (v as { Alphabetic?: unknown }).Alphabetic : undefined;
   if (typeof raw !== 'string') return undefined;
   const s = raw.replace(/\0/g, '').trim();
   return s ? s.slice(0, 324) : undefined;
 }
 
-function sex(dict: DcmjsDict): Patient['sex'] {
-  const v = text(dict, '00100040', 16)?.toUpperCase();
+function sex(first: FirstValue): Patient['sex'] {
+  const v = text(first, '00100040', 16)?.toUpperCase();
   return v === 'M' || v === 'F' || v === 'O' ? v : undefined;
 }
 
 /**
  * Parses a Part 10 buffer into the instance metadata the mesh needs. Throws DicomParseError (no PHI in
  * the message) for bytes that are not DICOM, have no transfer syntax, are truncated or lack valid UIDs.
+ * The structure walk checks the whole file and records where the wanted elements are; their values are
+ * read from there when the character set is one dcmjs decodes with a plain decoder (the same values, see
+ * part10.parser.spec.ts), else dcmjs reads the header (`useDcmjs` forces that path).
  */
-export function parsePart10(buf: Buffer): ParsedInstance {
-  const { meta, dict, transferSyntaxUid } = readDataset(buf);
-  const sopInstanceUid = requireDicomUid(firstValue(dict, '00080018') ?? firstValue(meta, '00020003'), 'SOPInstanceUID');
-  const sopClassUid = requireDicomUid(firstValue(dict, '00080016') ?? firstValue(meta, '00020002'), 'SOPClassUID');
+export function parsePart10(buf: Buffer, opts: { useDcmjs?: boolean } = {}): ParsedInstance {
+  const structure = checkPart10Structure(buf, WANTED_TAGS);
+  const fast = opts.useDcmjs ? undefined : spanFirst(buf, structure);
+  if (fast) return instanceFrom(fast, fast, structure.transferSyntaxUid);
+  const { meta, dict, transferSyntaxUid } = readDataset(buf, structure);
+  return instanceFrom(dcmjsFirst(dict), dcmjsFirst(meta), transferSyntaxUid);
+}
+
+function instanceFrom(first: FirstValue, metaFirst: FirstValue, transferSyntaxUid: string): ParsedInstance {
+  const sopInstanceUid = requireDicomUid(first('00080018') ?? metaFirst('00020003'), 'SOPInstanceUID');
+  const sopClassUid = requireDicomUid(first('00080016') ?? metaFirst('00020002'), 'SOPClassUID');
   const patient: Patient = {
-    id: text(dict, '00100020', 64),
-    issuer: text(dict, '00100021', 64),
-    name: personName(dict, '00100010'),
-    birthDate: dicomDateToIso(firstValue(dict, '00100030')),
-    sex: sex(dict),
+    id: text(first, '00100020', 64),
+    issuer: text(first, '00100021', 64),
+    name: personName(first, '00100010'),
+    birthDate: dicomDateToIso(first('00100030')),
+    sex: sex(first),
   };
   return {
-    studyInstanceUid: requireDicomUid(firstValue(dict, '0020000D'), 'StudyInstanceUID'),
-    seriesInstanceUid: requireDicomUid(firstValue(dict, '0020000E'), 'SeriesInstanceUID'),
+    studyInstanceUid: requireDicomUid(first('0020000D'), 'StudyInstanceUID'),
+    seriesInstanceUid: requireDicomUid(first('0020000E'), 'SeriesInstanceUID'),
     sopInstanceUid,
     sopClassUid,
     transferSyntaxUid: requireDicomUid(transferSyntaxUid, 'TransferSyntaxUID'),
-    modality: text(dict, '00080060', 16),
-    bodyPart: text(dict, '00180015', 16),
-    instanceNumber: integer(dict, '00200013'),
-    seriesNumber: integer(dict, '00200011'),
-    seriesDescription: text(dict, '0008103E', 64),
-    studyDate: dicomDateToIso(firstValue(dict, '00080020')),
-    studyTime: text(dict, '00080030', 16),
-    studyDescription: text(dict, '00081030', 64),
-    accessionNumber: text(dict, '00080050', 16),
+    modality: text(first, '00080060', 16),
+    bodyPart: text(first, '00180015', 16),
+    instanceNumber: integer(first, '00200013'),
+    seriesNumber: integer(first, '00200011'),
+    seriesDescription: text(first, '0008103E', 64),
+    studyDate: dicomDateToIso(first('00080020')),
+    studyTime: text(first, '00080030', 16),
+    studyDescription: text(first, '00081030', 64),
+    accessionNumber: text(first, '00080050', 16),
     patient: Object.fromEntries(Object.entries(patient).filter(([, v]) => v !== undefined)) as Patient,
   };
 }

@@ -28,6 +28,6 @@ describe('part10Header', () => {
 
   it('is a file meta the structure check accepts, with the transfer syntax given', () => {
     const header = part10Header({ sopClassUid: '1.2.840.10008.5.1.4.1.1.2', sopInstanceUid: '1.2.3', transferSyntaxUid: '1.2.840.10008.1.2.5' });
-    expect(checkPart10Structure(header)).toEqual({ transferSyntaxUid: '1.2.840.10008.1.2.5', datasetOffset: header.length });
+    expect(checkPart10Structure(header)).toMatchObject({ transferSyntaxUid: '1.2.840.10008.1.2.5', datasetOffset: header.length, pixelDataOffset: undefined });
   });
 });

@@ -87,10 +87,10 @@ describe('FHIR ServiceRequest intake', () => {
     expect([answer.status, answer.json.resourceType, answer.json.issue?.[0]?.code]).toEqual([400, 'OperationOutcome', 'structure']);
     expect(JSON.stringify(answer.json)).not.toContain('Jane');
     const unknown = await post(`${app.url}/fhir/Patient`, JSON.stringify({ resourceType: 'Patient' }));
-    expect([unknown.status, unknown.headers['content-type']?.split(';')[0], unknown.json.resourceType]).toEqual([404, 'application/fhir+json', 'OperationOutcome']);
+    expect([unknown.status, String(unknown.headers['content-type']).split(';')[0], unknown.json.resourceType]).toEqual([404, 'application/fhir+json', 'OperationOutcome']);
     // Paths outside /fhir keep the platform's own answers.
     const plain = await post(`${app.url}/no-such-route`, '{}', 'application/json');
-    expect([plain.status, plain.json.statusCode]).toEqual([404, 404]);
+    expect([plain.status, (plain.json as { statusCode?: number }).statusCode]).toEqual([404, 404]);
   });
 
   it('bad parameters: 400 OperationOutcome', async () => {
