@@ -26,6 +26,12 @@ export const IngestConfigSchema = z.object({
   DIMSE_MAX_PDU_BYTES: z.coerce.number().int().min(4096).max(16 * 1024 ** 2).default(256 * 1024),
   /** An association idle this long (no PDU, or no A-ASSOCIATE-RQ after connect) is aborted. */
   DIMSE_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
+  /**
+   * The instance journal's checkpoint runs once a segment is full (64 MiB) or after this long without a new
+   * instance: it fsyncs the files written since and deletes the segment. Longer means fewer, larger syncs
+   * and more to replay after a crash.
+   */
+  INGEST_JOURNAL_IDLE_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
   /** Default quiet period: a study received over C-STORE is handed on this long after its last instance. */
   STUDY_QUIET_PERIOD_MS: z.coerce.number().int().min(0).default(10_000),
 });

@@ -3,11 +3,12 @@ import { createReadStream, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import type { MeshConfig } from '@triage/config';
 import { requireDicomUid } from '@triage/ingest-domain';
 import { MESH_CONFIG } from '@triage/nest-platform';
 import { DirectorySync, fsyncDir } from './atomic-file';
+import { INGEST_CONFIG, type IngestConfig } from './ingest.config';
 import { IngestErrorCode, IngestException } from './ingest.exception';
 import { InstanceJournal, type JournalRecord } from './instance-journal';
 
@@ -27,9 +28,8 @@ export interface IncomingFile {
  * durable through the journal; larger ones stream to a temp file that is fsynced and linked into place.
  */
 export const JOURNAL_INSTANCE_BYTES = 32 * 1024 * 1024;
-/** A journal segment is closed and checkpointed at this size, or after JOURNAL_IDLE_MS without appends. */
+/** A journal segment is closed and checkpointed at this size, or after INGEST_JOURNAL_IDLE_MS without appends. */
 const JOURNAL_SEGMENT_BYTES = 64 * 1024 * 1024;
-const JOURNAL_IDLE_MS = 1000;
 /** Files fsynced at once by a checkpoint. */
 const CHECKPOINT_CONCURRENCY = 4;
 
@@ -87,7 +87,7 @@ export async function hashFile(path: string): Promise<string> {
  * Durability. An instance up to JOURNAL_INSTANCE_BYTES is received in memory and made durable by one
  * append to the instance journal (`storage/.journal`, group-committed fdatasync) before it is
  * acknowledged; its file is then written in place without a sync, and a checkpoint (a full segment, or a
- * second without appends, or shutdown) fsyncs those files and their folders before the segment is
+ * INGEST_JOURNAL_IDLE_MS without appends, or shutdown) fsyncs those files and their folders before the segment is
  * deleted. At start-up, segments a crash left behind are replayed into place before the index loads.
  * Larger instances stream to a temp file that is fdatasync'd and hard-linked into place (`persist` makes
  * the link durable).
@@ -110,8 +110,10 @@ export class InstanceStore implements OnApplicationShutdown {
   /** Segments whose checkpoint failed (a file could not be written or synced): retried with the next one. */
   private readonly failedSegments = new Set<number>();
   private idleTimer: NodeJS.Timeout | undefined;
+  private readonly journalIdleMs: number;
 
-  constructor(@Inject(MESH_CONFIG) config: MeshConfig) {
+  constructor(@Inject(MESH_CONFIG) config: MeshConfig, @Optional() @Inject(INGEST_CONFIG) ingest?: Pick<IngestConfig, 'INGEST_JOURNAL_IDLE_MS'>) {
+    this.journalIdleMs = ingest?.INGEST_JOURNAL_IDLE_MS ?? 1000;
     this.root = resolve(config.DATA_DIR);
     this.storageDir = join(this.root, 'storage');
     this.incomingDir = join(this.storageDir, '.incoming');
@@ -306,7 +308,7 @@ export class InstanceStore implements OnApplicationShutdown {
     });
     placement.written.catch(() => undefined);
     clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => void this.journal.rotate().catch(() => undefined), JOURNAL_IDLE_MS);
+    this.idleTimer = setTimeout(() => void this.journal.rotate().catch(() => undefined), this.journalIdleMs);
     this.idleTimer.unref();
   }
 

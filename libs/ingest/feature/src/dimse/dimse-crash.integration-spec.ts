@@ -24,7 +24,7 @@ async function startIngestProcess(dataDir: string, dimsePort: number): Promise<I
   const http = await freePort();
   const child = spawn(process.execPath, ['-r', '@swc-node/register', join('apps', 'ingest', 'src', 'main.ts')], {
     cwd: repoRoot(),
-    env: { ...process.env, MESH_MODE: 'embedded', DATA_DIR: dataDir, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(http), DIMSE_PORT: String(dimsePort), DIMSE_AE_TITLE: AE, DIMSE_SOURCES: 'STORESCU', LOG_LEVEL: 'warn', STUDY_QUIET_PERIOD_MS: '60000' },
+    env: { ...process.env, MESH_MODE: 'embedded', DATA_DIR: dataDir, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(http), DIMSE_PORT: String(dimsePort), DIMSE_AE_TITLE: AE, DIMSE_SOURCES: 'STORESCU', LOG_LEVEL: 'warn', STUDY_QUIET_PERIOD_MS: '60000', INGEST_JOURNAL_IDLE_MS: '600000' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
