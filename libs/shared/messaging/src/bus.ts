@@ -13,6 +13,13 @@ export interface InboundMessage {
 export interface DeliveryControl {
   /** Tells the broker the consumer is alive; call during long work (see withPacemaker). */
   heartbeat(): Promise<void>;
+  /** Which delivery attempt this is (1 = first), when the handler runs under reliableHandler. */
+  attempt?: number;
+  /**
+   * True on the last attempt reliableHandler makes before it dead-letters the message: a handler whose
+   * failure would leave a patient's study stranded can fall back to a degraded but complete answer.
+   */
+  finalAttempt?: boolean;
 }
 
 /** Handles one message. Resolving means "handled": only then is the offset committed. */

@@ -74,7 +74,8 @@ export function reliableHandler(handler: MessageHandler, opts: ReliableDeliveryO
     for (;;) {
       attempt += 1;
       try {
-        await withPacemaker(control, heartbeatMs, () => handler(msg, control));
+        const attemptControl: DeliveryControl = { heartbeat: () => control.heartbeat(), attempt, finalAttempt: attempt >= opts.policy.maxAttempts };
+        await withPacemaker(control, heartbeatMs, () => handler(msg, attemptControl));
         return;
       } catch (err) {
         const retry = isRetryable(err) && attempt < opts.policy.maxAttempts;

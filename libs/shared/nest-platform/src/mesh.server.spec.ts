@@ -42,6 +42,7 @@ class Recorder {
   seen: Array<{ eventId: string; group: string; attempt: number }> = [];
   failuresLeft = 0;
   alwaysFail = false;
+  attempts: Array<{ eventId: string; attempt: number; finalAttempt: boolean }> = [];
 }
 
 @Controller()
@@ -50,6 +51,7 @@ class AuditLikeController {
 
   @MeshEventHandler(EVENTS.reportIssued, 'audit')
   async onReport(@Payload() env: Envelope<ReportIssued>, @Ctx() ctx: MeshEventContext): Promise<void> {
+    this.rec.attempts.push({ eventId: env.eventId, attempt: ctx.data.attempt, finalAttempt: ctx.data.finalAttempt });
     if (this.rec.alwaysFail) throw new Error('database unavailable');
     if (this.rec.failuresLeft > 0) {
       this.rec.failuresLeft -= 1;
@@ -157,6 +159,12 @@ describe('MeshServer over the in-process bus', () => {
       [DLQ_HEADERS.originalTopic]: EVENTS.reportIssued.topic,
     });
     expect(dlq[0].headers[DLQ_HEADERS.error]).toContain('database unavailable');
+    // The handler was told which attempt it was in, and that the third was the last before the DLQ.
+    expect(rec().attempts.filter((a) => a.eventId === failing.eventId)).toEqual([
+      { eventId: failing.eventId, attempt: 1, finalAttempt: false },
+      { eventId: failing.eventId, attempt: 2, finalAttempt: false },
+      { eventId: failing.eventId, attempt: 3, finalAttempt: true },
+    ]);
     expect(JSON.parse(dlq[0].value!.toString()).eventId).toBe(failing.eventId);
 
     const next = validEnvelope();

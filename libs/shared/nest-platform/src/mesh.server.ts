@@ -1,6 +1,6 @@
 import { Server, type CustomTransportStrategy, type MessageHandler as NestHandler } from '@nestjs/microservices';
 import { consumerGroupId, decodeEnvelope, type EventDefinition, type ServiceName } from '@triage/contracts';
-import { reliableBatchHandler, reliableHandler, type BatchOptions, type EventBus, type InboundMessage, type RetryPolicy } from '@triage/messaging';
+import { reliableBatchHandler, reliableHandler, type BatchOptions, type DeliveryControl, type EventBus, type InboundMessage, type RetryPolicy } from '@triage/messaging';
 import { runInTraceScope, type Logger } from '@triage/observability';
 import { lastValueFrom } from 'rxjs';
 import type { MeshBatchHandlerExtras, MeshBatchItem, MeshHandlerExtras } from './mesh-event.decorator';
@@ -89,8 +89,9 @@ export class MeshServer extends Server implements CustomTransportStrategy {
     await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
   }
 
-  private context(msg: InboundMessage, groupId: string): MeshEventContext {
-    return new MeshEventContext([{ topic: msg.topic, partition: msg.partition, offset: msg.offset, groupId, headers: msg.headers }]);
+  private context(msg: InboundMessage, groupId: string, control?: DeliveryControl): MeshEventContext {
+    const attempt = control?.attempt ?? 1;
+    return new MeshEventContext([{ topic: msg.topic, partition: msg.partition, offset: msg.offset, groupId, headers: msg.headers, attempt, finalAttempt: control?.finalAttempt ?? false }]);
   }
 
   /** The bus handlers of a group of batch handlers: runs per partition, and one message at a time as the fallback. */
@@ -106,12 +107,12 @@ export class MeshServer extends Server implements CustomTransportStrategy {
         await this.invoke(bound.call, items, this.context(list[list.length - 1], groupId));
       }
     };
-    const one = async (msg: InboundMessage) => {
+    const one = async (msg: InboundMessage, control?: DeliveryControl) => {
       const bound = handlers.get(msg.topic);
       if (!bound) return;
       const envelope = decodeEnvelope(bound.event, msg.value);
       await runInTraceScope({ traceId: envelope.traceId, eventId: envelope.eventId }, () =>
-        this.invoke(bound.call, [{ topic: msg.topic, partition: msg.partition, offset: msg.offset, envelope }], this.context(msg, groupId)),
+        this.invoke(bound.call, [{ topic: msg.topic, partition: msg.partition, offset: msg.offset, envelope }], this.context(msg, groupId, control)),
       );
     };
     return { one, many };
@@ -131,10 +132,10 @@ export class MeshServer extends Server implements CustomTransportStrategy {
           const maxSize = Math.min(...[...batch.values()].map((b) => b.maxBatchSize));
           batchOptions = { maxSize, handler: reliableBatchHandler(many, handler, { logger: this.opts.logger }) };
         } else {
-          handler = reliableHandler(async (msg: InboundMessage) => {
+          handler = reliableHandler(async (msg: InboundMessage, control: DeliveryControl) => {
             for (const bound of single.get(msg.topic) ?? []) {
               const env = decodeEnvelope(bound.extras.meshEvent, msg.value);
-              await runInTraceScope({ traceId: env.traceId, eventId: env.eventId }, () => this.invoke(bound.call, env, this.context(msg, groupId)));
+              await runInTraceScope({ traceId: env.traceId, eventId: env.eventId }, () => this.invoke(bound.call, env, this.context(msg, groupId, control)));
             }
           }, reliable);
         }

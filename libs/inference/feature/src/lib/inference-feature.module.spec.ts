@@ -31,7 +31,7 @@ describe('InferenceFeatureModule in an embedded mesh', () => {
       services: ['inference'],
       modules: () => [InferenceFeatureModule],
       defaultPort: 0,
-      env: { MESH_MODE: 'embedded', LOG_LEVEL: 'silent', HTTP_PORT: '0', MODELS_DIR: fixture.options.modelsDir, DATA_DIR: fixture.dir },
+      env: { MESH_MODE: 'embedded', LOG_LEVEL: 'silent', HTTP_PORT: '0', MODELS_DIR: fixture.options.modelsDir, DATA_DIR: fixture.dir, CONSUMER_MAX_ATTEMPTS: '3', CONSUMER_RETRY_BASE_MS: '10' },
     });
   });
 
@@ -96,6 +96,37 @@ describe('InferenceFeatureModule in an embedded mesh', () => {
     expect(res.headers.get('content-type')).toBe('image/png');
     const png = PNG.sync.read(Buffer.from(await res.arrayBuffer()));
     expect([png.width, png.height]).toEqual([256, 256]);
+  });
+
+  it('when the pixels stay unreachable through the last delivery attempt, still hands the study on, with a failed run', async () => {
+    // A port nothing listens on: every WADO-RS fetch fails at once, a retryable failure.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', () => resolve()));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const study = generateHeadCtStudy({ haemorrhage: true, slices: 12 });
+    const instances = study.files.map((file, i) => ({
+      sopInstanceUid: newUuidUid(), sopClassUid: '1.2.840.10008.5.1.4.1.1.2', transferSyntaxUid: '1.2.840.10008.1.2.1', instanceNumber: i + 1, sizeBytes: file.length, sha256: createHash('sha256').update(file).digest('hex'),
+    }));
+    const payload: StudyReceived = {
+      study: { studyInstanceUid: study.studyInstanceUid, modalities: ['CT'], bodyPart: 'HEAD', patient: {}, context: { patientClass: 'emergency', orderPriority: 'stat' }, receivedAt: new Date().toISOString() },
+      series: [{ seriesInstanceUid: newUuidUid(), modality: 'CT', bodyPart: 'HEAD', instances }],
+      instanceCount: instances.length,
+      origin: { protocol: 'stow-rs' },
+      retrieveUrl: `http://127.0.0.1:${port}/dicomweb/studies/${study.studyInstanceUid}`,
+    };
+    const completed: Buffer[] = [];
+    const dead: Buffer[] = [];
+    await mesh.bus.subscribe({ groupId: 'test-observer-unreachable', topics: [EVENTS.inferenceCompleted.topic], handler: async (m) => void (m.value && completed.push(m.value)) });
+    await mesh.bus.subscribe({ groupId: 'test-dlq-unreachable', topics: [`${EVENTS.studyReceived.topic}.dlq`], handler: async (m) => void (m.value && dead.push(m.value)) });
+    const input = createEnvelope(EVENTS.studyReceived, payload, { source: 'ingest', subject: study.studyInstanceUid, trace: { traceId: 'b'.repeat(32) } });
+    await mesh.bus.publish(EVENTS.studyReceived.topic, [encodeEnvelope(input)]);
+    const mine = () => completed.map((b) => decodeEnvelope(EVENTS.inferenceCompleted, b)).filter((e) => e.subject === study.studyInstanceUid);
+    for (let i = 0; i < 200 && mine().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    const [out] = mine();
+    expect(out.payload.runs.map((r) => [r.modelId, r.status])).toEqual([['head-ct-hyperdensity', 'failed']]);
+    expect(out.payload.runs[0].error).toContain('last delivery attempt');
+    expect(dead).toHaveLength(0);
   });
 
   it('answers 404 for an unknown or malformed heatmap name', async () => {

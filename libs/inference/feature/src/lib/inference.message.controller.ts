@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
-import { Payload } from '@nestjs/microservices';
+import { Ctx, Payload } from '@nestjs/microservices';
 import { EVENTS, type Envelope, type StudyReceived } from '@triage/contracts';
-import { MeshEventHandler } from '@triage/nest-platform';
+import { MeshEventContext, MeshEventHandler } from '@triage/nest-platform';
 import { InferenceService } from './inference.service';
 
 /** Kafka edge of the inference service: the transport has parsed the envelope; this delegates. */
@@ -10,7 +10,7 @@ export class InferenceMessageController {
   constructor(private readonly inference: InferenceService) {}
 
   @MeshEventHandler(EVENTS.studyReceived, 'inference')
-  async onStudyReceived(@Payload() env: Envelope<StudyReceived>): Promise<void> {
-    await this.inference.handleStudyReceived(env);
+  async onStudyReceived(@Payload() env: Envelope<StudyReceived>, @Ctx() ctx: MeshEventContext): Promise<void> {
+    await this.inference.handleStudyReceived(env, { finalAttempt: ctx.data.finalAttempt });
   }
 }

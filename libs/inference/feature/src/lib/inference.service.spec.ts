@@ -1,4 +1,4 @@
-import { InferenceCompletedV1 } from '@triage/contracts';
+import { derivedEventId, EVENTS, InferenceCompletedV1 } from '@triage/contracts';
 import { chestXrayVariant } from '@triage/inference-domain';
 import { HealthRegistry } from '@triage/nest-platform';
 import { generateChestXrayStudy, generateHeadCtStudy } from '@triage/samples';
@@ -125,6 +125,19 @@ describe('InferenceService', () => {
     source.failWith = new InferenceException('RETRIEVE_UNAVAILABLE', 'no HTTP response', true);
     await expect(service.handleStudyReceived(studyEnvelope(source, [headSeries(true)]))).rejects.toMatchObject({ retryable: true });
     expect(publisher.published).toHaveLength(0);
+  });
+
+  it('on the last delivery attempt, publishes the study with a failed run per applicable model instead of failing', async () => {
+    source.failWith = new InferenceException('RETRIEVE_UNAVAILABLE', 'no HTTP response', true);
+    const env = studyEnvelope(source, [headSeries(true)]);
+    const out = await service.handleStudyReceived(env, { finalAttempt: true });
+    expect(InferenceCompletedV1.parse(out.payload)).toBeTruthy();
+    expect(publisher.published).toHaveLength(1);
+    const runs = out.payload.runs;
+    expect(runs.map((r) => [r.modelId, r.status, r.findings.length])).toEqual([['head-ct-hyperdensity', 'failed', 0]]);
+    expect(runs[0].error).toContain('no HTTP response');
+    // The same output event id as a successful run would have had: a later redelivery is de-duplicated.
+    expect(out.eventId).toBe(derivedEventId(env.eventId, EVENTS.inferenceCompleted.type));
   });
 
   it('reports a refused model as a failed run', async () => {

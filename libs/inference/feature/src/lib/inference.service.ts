@@ -69,9 +69,25 @@ export class InferenceService {
     this.logger = logger.child({ component: 'inference' });
   }
 
-  /** Handles `study.received`: runs the study and publishes the result under a deterministic event id. */
-  async handleStudyReceived(env: Envelope<StudyReceived>): Promise<Envelope<InferenceCompleted>> {
-    const payload = await this.runStudy(env.payload);
+  /**
+   * Handles `study.received`: runs the study and publishes the result under a deterministic event id. A
+   * retryable failure (the DICOMweb peer unreachable, the execution queue full) is thrown for the transport
+   * to retry, except on the delivery's last attempt (`finalAttempt`): then the study is published with a
+   * failed run per applicable model, so it still reaches a worklist, read without the AI pre-read, instead of
+   * waiting in the dead-letter topic while nobody reads it.
+   */
+  async handleStudyReceived(env: Envelope<StudyReceived>, delivery: { finalAttempt?: boolean } = {}): Promise<Envelope<InferenceCompleted>> {
+    let payload: InferenceCompleted;
+    try {
+      payload = await this.runStudy(env.payload);
+    } catch (err) {
+      if (!delivery.finalAttempt || !isRetryable(err)) throw err;
+      payload = this.notRun(env.payload, err);
+      this.logger.error(
+        { studyInstanceUid: env.payload.study.studyInstanceUid, reason: describe(err), models: payload.runs.length },
+        'AI pre-read unavailable on the last delivery attempt; the study goes on without it',
+      );
+    }
     // A redelivered input yields the same output event id, so consumers de-duplicate it.
     const eventId = derivedEventId(env.eventId, EVENTS.inferenceCompleted.type);
     return this.publisher.publish(EVENTS.inferenceCompleted, payload, {
@@ -92,6 +108,19 @@ export class InferenceService {
     // Fan-out: every applicable model at once; the registry's gate bounds the executions.
     const runs = await Promise.all(this.registry.list().map((model) => this.planRun(model, study, cache)));
     return { study: study.study, runs: runs.filter((r): r is InferenceRun => r !== undefined) };
+  }
+
+  /** The study with a failed run for each model that would have run on it (the last attempt failed). */
+  private notRun(study: StudyReceived, err: unknown): InferenceCompleted {
+    const startedAt = new Date().toISOString();
+    const error = `not run: ${describe(err)} (the last delivery attempt failed; read without the AI pre-read)`.slice(0, 512);
+    const runs = this.registry.list().flatMap((model): InferenceRun[] => {
+      const { manifest } = model;
+      const mode = effectiveMode(manifest, { studyInstanceUid: study.study.studyInstanceUid, site: study.study.context.site });
+      if (mode === 'off' || (!selectSeries(manifest, study) && !findIncompleteSeries(manifest, study))) return [];
+      return [{ modelId: manifest.id, modelVersion: manifest.version, modelSha256: manifest.sha256, mode, startedAt, status: 'failed', error, latencyMs: 0, findings: [] }];
+    });
+    return { study: study.study, runs };
   }
 
   /** One model on one study: not at all (off, not applicable), as an incomplete-series report, or a run. */
