@@ -42,6 +42,26 @@ function isRetryable(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { retryable?: unknown }).retryable === true;
 }
 
+type ModelPlan =
+  | { mode: 'active' | 'shadow'; selection: SeriesSelection; incomplete?: undefined }
+  | { mode: 'active' | 'shadow'; selection?: undefined; incomplete: { instances: number; minimum: number } };
+
+/** Whether and how a model runs on a study: its mode here, and the series it reads or the one too short to read. */
+function planFor(model: RegisteredModel, study: StudyReceived): ModelPlan | undefined {
+  const mode = effectiveMode(model.manifest, { studyInstanceUid: study.study.studyInstanceUid, site: study.study.context.site });
+  if (mode === 'off') return undefined;
+  const selection = selectSeries(model.manifest, study);
+  if (selection) return { mode, selection };
+  const incomplete = findIncompleteSeries(model.manifest, study);
+  return incomplete ? { mode, incomplete } : undefined;
+}
+
+/** A run of a model that did not run, and why. */
+function notRunRecord(model: RegisteredModel, mode: 'active' | 'shadow', error: string, findings: Finding[] = []): InferenceRun {
+  const { manifest } = model;
+  return { modelId: manifest.id, modelVersion: manifest.version, modelSha256: manifest.sha256, mode, startedAt: new Date().toISOString(), status: 'failed', error, latencyMs: 0, findings };
+}
+
 /** A failure reason fit for the event: error type and message (PHI-free by construction), bounded. */
 function describe(err: unknown): string {
   const text = err instanceof Error ? `${err.name}: ${err.message}` : 'unknown error';
@@ -112,25 +132,20 @@ export class InferenceService {
 
   /** The study with a failed run for each model that would have run on it (the last attempt failed). */
   private notRun(study: StudyReceived, err: unknown): InferenceCompleted {
-    const startedAt = new Date().toISOString();
     const error = `not run: ${describe(err)} (the last delivery attempt failed; read without the AI pre-read)`.slice(0, 512);
-    const runs = this.registry.list().flatMap((model): InferenceRun[] => {
-      const { manifest } = model;
-      const mode = effectiveMode(manifest, { studyInstanceUid: study.study.studyInstanceUid, site: study.study.context.site });
-      if (mode === 'off' || (!selectSeries(manifest, study) && !findIncompleteSeries(manifest, study))) return [];
-      return [{ modelId: manifest.id, modelVersion: manifest.version, modelSha256: manifest.sha256, mode, startedAt, status: 'failed', error, latencyMs: 0, findings: [] }];
+    const runs = this.registry.list().flatMap((model) => {
+      const plan = planFor(model, study);
+      return plan ? [notRunRecord(model, plan.mode, error)] : [];
     });
     return { study: study.study, runs };
   }
 
   /** One model on one study: not at all (off, not applicable), as an incomplete-series report, or a run. */
   private async planRun(model: RegisteredModel, study: StudyReceived, cache: ImageCache): Promise<InferenceRun | undefined> {
-    const mode = effectiveMode(model.manifest, { studyInstanceUid: study.study.studyInstanceUid, site: study.study.context.site });
-    if (mode === 'off') return undefined;
-    const selection = selectSeries(model.manifest, study);
-    if (selection) return this.runModel(model, mode, selection, study, cache);
-    const incomplete = findIncompleteSeries(model.manifest, study);
-    return incomplete ? this.incompleteRun(model, mode, incomplete.instances, incomplete.minimum) : undefined;
+    const plan = planFor(model, study);
+    if (!plan) return undefined;
+    if (plan.selection) return this.runModel(model, plan.mode, plan.selection, study, cache);
+    return this.incompleteRun(model, plan.mode, plan.incomplete.instances, plan.incomplete.minimum);
   }
 
   private async runModel(
@@ -263,17 +278,7 @@ export class InferenceService {
   private incompleteRun(model: RegisteredModel, mode: 'active' | 'shadow', instances: number, minimum: number): InferenceRun {
     const { manifest } = model;
     this.logger.info({ modelId: manifest.id, modelVersion: manifest.version, instances, minimum }, 'model not run: series incomplete');
-    return {
-      modelId: manifest.id,
-      modelVersion: manifest.version,
-      modelSha256: manifest.sha256,
-      mode,
-      startedAt: new Date().toISOString(),
-      status: 'failed',
-      error: `not run: the series has ${instances} instances, the model needs at least ${minimum}`,
-      latencyMs: 0,
-      findings: [qualityFinding('series-incomplete')],
-    };
+    return notRunRecord(model, mode, `not run: the series has ${instances} instances, the model needs at least ${minimum}`, [qualityFinding('series-incomplete')]);
   }
 
   private image(cache: ImageCache, study: StudyReceived, seriesInstanceUid: string, sopInstanceUid: string): Promise<DicomImage> {
