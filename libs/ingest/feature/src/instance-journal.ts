@@ -168,10 +168,6 @@ export class InstanceJournal {
     return to;
   }
 
-  get openSegmentNumber(): number {
-    return this.segment;
-  }
-
   /** Waits for pending appends, then closes the current segment (it stays on disk until removed). */
   async close(): Promise<void> {
     this.closed = true;

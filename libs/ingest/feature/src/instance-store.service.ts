@@ -7,7 +7,7 @@ import { Inject, Injectable, Optional, type OnApplicationShutdown } from '@nestj
 import type { MeshConfig } from '@triage/config';
 import { requireDicomUid } from '@triage/ingest-domain';
 import { MESH_CONFIG } from '@triage/nest-platform';
-import { DirectorySync, fsyncDir } from './atomic-file';
+import { DirectorySync, fsyncDir, writeFileAtomic } from './atomic-file';
 import { INGEST_CONFIG, type IngestConfig } from './ingest.config';
 import { IngestErrorCode, IngestException } from './ingest.exception';
 import { InstanceJournal, type JournalRecord } from './instance-journal';
@@ -43,7 +43,6 @@ interface Placement {
   durable: Promise<void>;
   /** Resolves once the file is written at its place (not yet fsynced). */
   written?: Promise<void>;
-  segment?: number;
 }
 
 export interface InstanceKey {
@@ -148,7 +147,7 @@ export class InstanceStore implements OnApplicationShutdown {
         const target = this.instancePath(record.key);
         const there = await hashFile(target).catch(() => undefined);
         if (there !== record.sha256) {
-          await this.writeInPlace(target, record.bytes, true);
+          await this.writeInPlace(target, record.bytes, record.sha256, true);
           replayed++;
         }
         paths.push(target);
@@ -295,7 +294,6 @@ export class InstanceStore implements OnApplicationShutdown {
 
   /** The record is durable: the file is written in place (no sync; the checkpoint syncs it). */
   private placed(placement: Placement, target: string, segment: number): void {
-    placement.segment = segment;
     let members = this.segmentPlacements.get(segment);
     if (!members) this.segmentPlacements.set(segment, (members = new Set()));
     members.add(placement);
@@ -303,7 +301,7 @@ export class InstanceStore implements OnApplicationShutdown {
     if (!bytes) return;
     // Once written, the file serves readers and the bytes are let go (memory stays flat however long the
     // study); if writing fails they are kept, and the checkpoint writes them.
-    placement.written = this.writeInPlace(target, bytes, false).then(() => {
+    placement.written = this.writeInPlace(target, bytes, placement.sha256, false).then(() => {
       placement.bytes = undefined;
     });
     placement.written.catch(() => undefined);
@@ -316,7 +314,7 @@ export class InstanceStore implements OnApplicationShutdown {
    * Writes an instance file at its place. Never over another instance's bytes: a file already there is
    * kept when it holds the same bytes; `replace` (replay only) overwrites a file a crash left half-written.
    */
-  private async writeInPlace(target: string, bytes: Buffer, replace: boolean): Promise<void> {
+  private async writeInPlace(target: string, bytes: Buffer, sha256: string, replace: boolean): Promise<void> {
     const dir = dirname(target);
     if (!this.knownDirs.has(dir)) {
       await fs.mkdir(dir, { recursive: true });
@@ -333,7 +331,7 @@ export class InstanceStore implements OnApplicationShutdown {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       // Only reachable when the index and the store disagree; the bytes stay in the journal until checked.
-      if ((await hashFile(target)) !== createHash('sha256').update(bytes).digest('hex')) throw new Error('a different instance file is already in place');
+      if ((await hashFile(target)) !== sha256) throw new Error('a different instance file is already in place');
     }
   }
 
@@ -379,7 +377,7 @@ export class InstanceStore implements OnApplicationShutdown {
     for (const p of members) {
       const target = this.instancePath(p.key);
       await p.written?.catch(async () => {
-        if (p.bytes) await this.writeInPlace(target, p.bytes, false);
+        if (p.bytes) await this.writeInPlace(target, p.bytes, p.sha256, false);
         p.bytes = undefined;
       });
       paths.push(target);
@@ -421,16 +419,11 @@ export class InstanceStore implements OnApplicationShutdown {
     const dir = join(this.quarantineDir, study);
     await fs.mkdir(dir, { recursive: true });
     const target = join(dir, `${sop}.${file.sha256}.dcm`);
-    if (file.path) await fs.rename(file.path, target);
-    else {
-      const handle = await fs.open(target, 'w', 0o600);
-      try {
-        await writeAll(handle, [await this.readIncoming(file)]);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+    if (!file.path) {
+      await writeFileAtomic(target, await this.readIncoming(file));
+      return target;
     }
+    await fs.rename(file.path, target);
     await fsyncDir(dir);
     return target;
   }
