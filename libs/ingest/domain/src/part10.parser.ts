@@ -84,8 +84,10 @@ const WANTED = {
   studyDescription: '00081030',
   accessionNumber: '00080050',
 } as const;
+/** The file meta elements it falls back to for the SOP UIDs. */
+const META = { sopInstanceUid: '00020003', sopClassUid: '00020002' } as const;
 const WANTED_TAGS: ReadonlySet<number> = new Set(Object.values(WANTED).map((t) => parseInt(t, 16)));
-const UID_TAGS = new Set<string>([WANTED.sopInstanceUid, WANTED.sopClassUid, WANTED.studyInstanceUid, WANTED.seriesInstanceUid, '00020003', '00020002']);
+const UID_TAGS = new Set<string>([WANTED.sopInstanceUid, WANTED.sopClassUid, WANTED.studyInstanceUid, WANTED.seriesInstanceUid, META.sopInstanceUid, META.sopClassUid]);
 
 /**
  * Character sets the fast path decodes exactly as dcmjs does (dcmjs maps them to these WHATWG decoders and
@@ -146,7 +148,7 @@ function personName(first: FirstValue, tag: string): string | undefined {
 }
 
 function sex(first: FirstValue): Patient['sex'] {
-  const v = text(first, '00100040', 16)?.toUpperCase();
+  const v = text(first, WANTED.sex, 16)?.toUpperCase();
   return v === 'M' || v === 'F' || v === 'O' ? v : undefined;
 }
 
@@ -166,30 +168,30 @@ export function parsePart10(buf: Buffer, opts: { useDcmjs?: boolean } = {}): Par
 }
 
 function instanceFrom(first: FirstValue, metaFirst: FirstValue, transferSyntaxUid: string): ParsedInstance {
-  const sopInstanceUid = requireDicomUid(first('00080018') ?? metaFirst('00020003'), 'SOPInstanceUID');
-  const sopClassUid = requireDicomUid(first('00080016') ?? metaFirst('00020002'), 'SOPClassUID');
+  const sopInstanceUid = requireDicomUid(first(WANTED.sopInstanceUid) ?? metaFirst(META.sopInstanceUid), 'SOPInstanceUID');
+  const sopClassUid = requireDicomUid(first(WANTED.sopClassUid) ?? metaFirst(META.sopClassUid), 'SOPClassUID');
   const patient: Patient = {
-    id: text(first, '00100020', 64),
-    issuer: text(first, '00100021', 64),
-    name: personName(first, '00100010'),
-    birthDate: dicomDateToIso(first('00100030')),
+    id: text(first, WANTED.patientId, 64),
+    issuer: text(first, WANTED.issuer, 64),
+    name: personName(first, WANTED.patientName),
+    birthDate: dicomDateToIso(first(WANTED.birthDate)),
     sex: sex(first),
   };
   return {
-    studyInstanceUid: requireDicomUid(first('0020000D'), 'StudyInstanceUID'),
-    seriesInstanceUid: requireDicomUid(first('0020000E'), 'SeriesInstanceUID'),
+    studyInstanceUid: requireDicomUid(first(WANTED.studyInstanceUid), 'StudyInstanceUID'),
+    seriesInstanceUid: requireDicomUid(first(WANTED.seriesInstanceUid), 'SeriesInstanceUID'),
     sopInstanceUid,
     sopClassUid,
     transferSyntaxUid: requireDicomUid(transferSyntaxUid, 'TransferSyntaxUID'),
-    modality: text(first, '00080060', 16),
-    bodyPart: text(first, '00180015', 16),
-    instanceNumber: integer(first, '00200013'),
-    seriesNumber: integer(first, '00200011'),
-    seriesDescription: text(first, '0008103E', 64),
-    studyDate: dicomDateToIso(first('00080020')),
-    studyTime: text(first, '00080030', 16),
-    studyDescription: text(first, '00081030', 64),
-    accessionNumber: text(first, '00080050', 16),
+    modality: text(first, WANTED.modality, 16),
+    bodyPart: text(first, WANTED.bodyPart, 16),
+    instanceNumber: integer(first, WANTED.instanceNumber),
+    seriesNumber: integer(first, WANTED.seriesNumber),
+    seriesDescription: text(first, WANTED.seriesDescription, 64),
+    studyDate: dicomDateToIso(first(WANTED.studyDate)),
+    studyTime: text(first, WANTED.studyTime, 16),
+    studyDescription: text(first, WANTED.studyDescription, 64),
+    accessionNumber: text(first, WANTED.accessionNumber, 16),
     patient: Object.fromEntries(Object.entries(patient).filter(([, v]) => v !== undefined)) as Patient,
   };
 }
