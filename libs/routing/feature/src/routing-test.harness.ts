@@ -1,5 +1,5 @@
 // Test harness (not exported): the routing service on the in-process bus, with a controllable clock.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -76,7 +76,7 @@ export interface RoutingTestApp {
 export async function startRouting(opts: { dataDir?: string; env?: Record<string, string>; now?: Date } = {}): Promise<RoutingTestApp> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'routing-test-'));
   const readersFile = join(dataDir, 'readers.json');
-  await import('node:fs').then((fs) => fs.writeFileSync(readersFile, JSON.stringify(TEST_READERS)));
+  writeFileSync(readersFile, JSON.stringify(TEST_READERS));
   const logLines: string[] = [];
   const destination = new Writable({
     write(chunk, _enc, cb) {
